@@ -1,0 +1,22 @@
+# parley_plugin(<name> SOURCES ... [LIBS ...] [TEST])
+# Builds a plugin shared object lib<name>.so into build/lib/parley/plugins
+# (or lib/parley/test-plugins with TEST). Only the SDK entry points are
+# exported: everything else has hidden visibility.
+function(parley_plugin name)
+  cmake_parse_arguments(ARG "TEST" "" "SOURCES;LIBS" ${ARGN})
+  add_library(${name} MODULE ${ARG_SOURCES})
+  set_target_properties(${name} PROPERTIES
+    PREFIX "lib"
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  if(ARG_TEST)
+    set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${PARLEY_TEST_PLUGIN_OUTPUT_DIR})
+  else()
+    set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${PARLEY_PLUGIN_OUTPUT_DIR})
+    install(TARGETS ${name} LIBRARY DESTINATION lib/parley/plugins)
+  endif()
+  target_link_libraries(${name} PRIVATE parley::sdk ${ARG_LIBS})
+  # Plugins must not resolve symbols from the host executable by accident.
+  target_link_options(${name} PRIVATE -Wl,--no-undefined)
+endfunction()
