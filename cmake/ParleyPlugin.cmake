@@ -2,6 +2,8 @@
 # Builds a plugin shared object lib<name>.so into build/lib/parley/plugins
 # (or lib/parley/test-plugins with TEST). Only the SDK entry points are
 # exported: everything else has hidden visibility.
+set(PARLEY_PLUGIN_MAP ${CMAKE_CURRENT_LIST_DIR}/../sdk/cmake/parley_plugin.map)
+
 function(parley_plugin name)
   cmake_parse_arguments(ARG "TEST" "" "SOURCES;LIBS" ${ARGN})
   add_library(${name} MODULE ${ARG_SOURCES})
@@ -19,4 +21,8 @@ function(parley_plugin name)
   target_link_libraries(${name} PRIVATE parley::sdk ${ARG_LIBS})
   # Plugins must not resolve symbols from the host executable by accident.
   target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  # Export exactly the SDK entry points (sdk/cmake/parley_plugin.map).
+  set(map ${PARLEY_PLUGIN_MAP})
+  target_link_options(${name} PRIVATE -Wl,--version-script=${map})
+  set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS ${map})
 endfunction()

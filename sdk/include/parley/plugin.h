@@ -392,7 +392,13 @@ typedef void (*parley_plugin_shutdown_fn)(void *state);
      (parley_conn_id conn, const uint8_t *bytes, size_t len))                  \
   /* The transport lost the peer: end the connection without calling         \
    * ops->close. */                                                            \
-  XX(int, conn_virtual_gone, (parley_conn_id conn))
+  XX(int, conn_virtual_gone, (parley_conn_id conn))                           \
+                                                                               \
+  /* The plugin's current error message: the last one set by set_error(), a  \
+   * failing config getter or a refused registration; "" when none. Valid    \
+   * until the next call that sets it. (Lets a wrapper surface the host's    \
+   * message, e.g. as an exception.) */                                        \
+  XX(const char *, get_error, (const parley_plugin *self))
 
 /* The plugin-local table of host functions. */
 typedef struct parley_api {

@@ -6,6 +6,12 @@
  * Calls are made on the loop thread; cb runs later on the loop thread,
  * exactly once, with status 0 and the user (borrowed for the callback), or
  * PARLEY_ENOENT, or PARLEY_EUNAVAIL / PARLEY_ECANCELED.
+ *
+ * Both functions return 0 when cb will run, or an error and cb never runs:
+ * PARLEY_EINVAL (NULL argument), PARLEY_EUNAVAIL (the service is not ready:
+ * called before the auth plugin's on_all_loaded, or after its shutdown).
+ * A malformed id or phone number is not an error of the call: cb gets
+ * PARLEY_ENOENT. cb is never called before the function returns.
  */
 #ifndef PARLEY_SERVICES_AUTH_H
 #define PARLEY_SERVICES_AUTH_H

@@ -9,6 +9,11 @@
  * Keys and values are byte strings, borrowed for the call (copied by the
  * service). Keys sort bytewise; use big-endian integers for numeric order.
  *
+ * Each function that takes a callback returns 0, and then the callback runs
+ * later exactly once; or it returns an error at once (PARLEY_EINVAL for bad
+ * arguments or an unknown namespace, PARLEY_ECANCELED once shutting down) and
+ * the callback never runs. Keys must be non-empty.
+ *
  * Errors reported to callbacks: PARLEY_ENOENT (get: no such key),
  * PARLEY_EUNAVAIL (I/O error, disk full, corruption: nothing was written),
  * PARLEY_ECANCELED (shutting down), PARLEY_EINVAL.

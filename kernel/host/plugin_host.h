@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "core.h"
+#include "core.h"  // kernel/, on parley_log's include path
 
 namespace YAML { class Node; }
 
@@ -15,8 +15,10 @@ struct Config;
 
 class PluginHost {
  public:
-  // `config` outlives the host.
+  // `core` and `config` outlive the host. One PluginHost per process (the
+  // SDK's C functions find it through a process-wide pointer).
   PluginHost(Core& core, const Config& config);
+  // Calls shutdown() if it has not run.
   ~PluginHost();
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
@@ -24,14 +26,19 @@ class PluginHost {
   // Loads and initialises every enabled plugin of config.plugins, then runs
   // on_all_loaded in dependency order. On refusal returns false with one
   // readable line naming the plugin and the reason in *error; parleyd then
-  // exits with code 2.
+  // prints it and exits with code 2. Call before uv_run.
   bool start(std::string* error);
 
   // The dispatcher to hand to Core::set_dispatcher.
   Dispatcher& dispatcher();
 
-  // Shuts plugins down in reverse order, stops their timers, drains their
-  // work; libraries stay mapped until their last callback has run.
+  // Shuts plugins down in reverse dependency order: stops their timers,
+  // cancels their queued work and waits for it, calls their shutdown,
+  // answers what they left unanswered (Unavailable), then closes the host's
+  // own handles. Callable from inside a loop callback: it never runs the
+  // loop itself; what waits for running work completes on the loop (keep
+  // running it until uv_run returns). Libraries stay mapped until their last
+  // callback and timer close have run. Idempotent.
   void shutdown();
 
  private:
