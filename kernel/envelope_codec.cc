@@ -6,12 +6,25 @@
 
 namespace parley::kernel {
 
-const parley::Envelope* verify_envelope(std::span<const uint8_t> envelope) {
-  flatbuffers::Verifier verifier(envelope.data(), envelope.size(),
-                                 /*max_depth=*/64, /*max_tables=*/4096,
-                                 /*check_alignment=*/false);
-  if (!parley::VerifyEnvelopeBuffer(verifier)) return nullptr;
-  return parley::GetEnvelope(envelope.data());
+namespace {
+constexpr size_t kMaxDepth = 64;
+constexpr size_t kMaxTables = 4096;
+}  // namespace
+
+const parley::Envelope* verify_envelope(std::span<const uint8_t> envelope,
+                                        bool prefix_precedes) {
+  if (reinterpret_cast<uintptr_t>(envelope.data()) % 4 != 0) return nullptr;
+  flatbuffers::Verifier own_start(envelope.data(), envelope.size(), kMaxDepth,
+                                  kMaxTables, /*check_alignment=*/true);
+  if (parley::VerifyEnvelopeBuffer(own_start))
+    return parley::GetEnvelope(envelope.data());
+  if (!prefix_precedes) return nullptr;
+  const uint8_t* frame = envelope.data() - 4;
+  flatbuffers::Verifier prefix_start(frame, envelope.size() + 4, kMaxDepth,
+                                     kMaxTables, /*check_alignment=*/true);
+  if (parley::VerifySizePrefixedEnvelopeBuffer(prefix_start))
+    return parley::GetEnvelope(envelope.data());
+  return nullptr;
 }
 
 uint64_t envelope_id(const parley::Envelope* envelope) {
@@ -32,7 +45,7 @@ uint64_t envelope_id(const parley::Envelope* envelope) {
 
 FramePtr encode_frame(parley::Kind kind, uint64_t id, std::string_view method,
                       uint16_t status, std::string_view error,
-                      std::span<const uint8_t> payload) {
+                      std::span<const uint8_t> payload, FrameLayout layout) {
   flatbuffers::FlatBufferBuilder fbb(64 + method.size() + error.size() +
                                      payload.size());
   auto method_off = method.empty()
@@ -51,13 +64,18 @@ FramePtr encode_frame(parley::Kind kind, uint64_t id, std::string_view method,
   eb.add_method(method_off);
   eb.add_status(static_cast<parley::Status>(status));
   eb.add_kind(kind);
+  auto frame = std::make_shared<Frame>();
+  if (layout == FrameLayout::SizePrefixed) {
+    parley::FinishSizePrefixedEnvelopeBuffer(fbb, eb.Finish());
+    frame->bytes.assign(fbb.GetBufferPointer(),
+                        fbb.GetBufferPointer() + fbb.GetSize());
+    return frame;
+  }
   // Finished as a plain buffer, then prefixed: the Envelope is aligned to
-  // its own start, so a receiver that strips the prefix (every client, the
-  // WebSocket bridge) can verify it with FlatBuffers' default alignment
-  // checks. The bytes read exactly as GetSizePrefixedRoot expects.
+  // its own start, as a receiver that gets it without the prefix (the
+  // WebSocket bridge's browsers) verifies it.
   parley::FinishEnvelopeBuffer(fbb, eb.Finish());
   const uint32_t size = fbb.GetSize();
-  auto frame = std::make_shared<Frame>();
   frame->bytes.resize(4 + size);
   uint8_t* out = frame->bytes.data();
   out[0] = uint8_t(size);
@@ -70,9 +88,16 @@ FramePtr encode_frame(parley::Kind kind, uint64_t id, std::string_view method,
 
 FramePtr encode_response(uint64_t request_id, std::string_view method,
                          uint16_t status, std::string_view error,
-                         std::span<const uint8_t> payload) {
+                         std::span<const uint8_t> payload, FrameLayout layout) {
   return encode_frame(parley::Kind::Response, request_id, method, status,
-                      error, payload);
+                      error, payload, layout);
+}
+
+FramePtr encode_response(uint64_t request_id, std::string_view method,
+                         uint16_t status, std::string_view error,
+                         std::span<const uint8_t> payload) {
+  return encode_response(request_id, method, status, error, payload,
+                         FrameLayout::SizePrefixed);
 }
 
 FramePtr encode_event(std::string_view method,

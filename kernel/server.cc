@@ -20,6 +20,20 @@ bool is_loopback(const std::string& address) {
          address.rfind("127.", 0) == 0;
 }
 
+// A method name for an error message, cut short: the Response already
+// echoes the whole name, and a huge one must not double the reply's size.
+std::string quoted_method(std::string_view method) {
+  constexpr size_t kMax = 64;
+  if (method.size() <= kMax) return std::string(method);
+  return std::string(method.substr(0, kMax)) + "...";
+}
+
+// Native frames keep the size-prefixed layout; a virtual transport (the
+// WebSocket bridge) sends the Envelope without its prefix.
+FrameLayout layout_for(const Connection& c) {
+  return c.is_virtual() ? FrameLayout::Standalone : FrameLayout::SizePrefixed;
+}
+
 }  // namespace
 
 Server::Server(uv_loop_t* loop, const Config& config)
@@ -216,12 +230,15 @@ void Server::on_released(Connection& c) {
 void Server::answer(Connection& c, uint64_t id, std::string_view method,
                     parley::Status status, std::string_view error,
                     std::span<const uint8_t> payload) {
-  enqueue(c, encode_response(id, method, to_u16(status), error, payload));
+  enqueue(c, encode_response(id, method, to_u16(status), error, payload,
+                             layout_for(c)));
 }
 
 void Server::on_envelope(Connection& c, std::span<const uint8_t> bytes) {
   c.last_rx_ms = uv_now(loop_);
-  const parley::Envelope* env = verify_envelope(bytes);
+  // The frame decoder keeps a stream frame's length prefix just before it;
+  // a virtual transport hands over the Envelope alone.
+  const parley::Envelope* env = verify_envelope(bytes, !c.is_virtual());
   if (!env) {
     close_connection(c, to_u16(parley::Status::Malformed),
                      "the frame is not a valid Envelope (file identifier PRLY)",
@@ -257,7 +274,7 @@ void Server::on_envelope(Connection& c, std::span<const uint8_t> bytes) {
   }
   if (method.rfind("sys.", 0) == 0 || !dispatcher_) {
     answer(c, id, method, parley::Status::Unimplemented,
-           "unknown method " + std::string(method));
+           "unknown method " + quoted_method(method));
     return;
   }
   if (c.inflight >= config_.limits.max_inflight_requests) {
@@ -374,7 +391,8 @@ bool Server::respond(ConnId conn, uint64_t request_id, std::string_view method,
   Connection* c = live(conn);
   if (!c) return false;
   if (c->inflight > 0) --c->inflight;
-  return enqueue(*c, encode_response(request_id, method, status, error, payload));
+  return enqueue(*c, encode_response(request_id, method, status, error, payload,
+                                     layout_for(*c)));
 }
 
 bool Server::queue(ConnId conn, const FramePtr& frame) {

@@ -7,7 +7,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-scripts/build.sh build-asan -DPARLEY_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Warnings are not errors here (the normal build checks them): with
+# -fsanitize=address g++ 12 reports false -Wmaybe-uninitialized inside
+# libstdc++ (std::function within <regex>).
+scripts/build.sh build-asan -DPARLEY_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DPARLEY_WERROR=OFF
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

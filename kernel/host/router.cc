@@ -79,13 +79,23 @@ int Router::register_method(parley_plugin* plugin, const char* name, parley_meth
   return 0;
 }
 
+namespace {
+// The Response already echoes the whole method name: an error message quoting
+// a huge one must not double the reply's size.
+std::string brief_method(std::string_view method) {
+  constexpr size_t kMax = 64;
+  if (method.size() <= kMax) return std::string(method);
+  return std::string(method.substr(0, kMax)) + "...";
+}
+}  // namespace
+
 void Router::on_request(const ConnInfo& conn, uint64_t request_id, std::string_view method,
                         std::span<const uint8_t> payload) {
   auto it = methods_.find(method);
   if (it == methods_.end()) {
     host_.metrics.add_value(m_unimplemented_, 1);
     host_.core.respond(conn.id, request_id, method, PARLEY_STATUS_UNIMPLEMENTED,
-                       "unknown method " + std::string(method), {});
+                       "unknown method " + brief_method(method), {});
     return;
   }
   if (!it->second->plugin->live()) {  // its plugin is shutting down

@@ -77,7 +77,8 @@ struct Transport {
 
 std::vector<uint8_t> request(uint64_t id, std::string_view method,
                              std::span<const uint8_t> payload = {}) {
-  auto f = encode_frame(parley::Kind::Request, id, method, 0, {}, payload);
+  auto f = encode_frame(parley::Kind::Request, id, method, 0, {}, payload,
+                        FrameLayout::Standalone);  // as a WebSocket client sends it
   auto e = f->envelope();
   return {e.begin(), e.end()};
 }

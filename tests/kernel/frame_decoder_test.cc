@@ -39,7 +39,7 @@ struct Collector {
   std::vector<uint64_t> ids;
   FrameDecoder::Sink sink() {
     return [this](std::span<const uint8_t> env) {
-      const parley::Envelope* e = verify_envelope(env);
+      const parley::Envelope* e = verify_envelope(env, /*prefix_precedes=*/true);
       ids.push_back(e ? envelope_id(e) : 0);
       return true;
     };
@@ -174,7 +174,7 @@ TEST(FrameDecoder, MisalignedFramesAreCopiedToAlignedMemory) {
   uintptr_t addr = 0;
   d.feed({start, bytes.size()}, [&](std::span<const uint8_t> env) {
     addr = reinterpret_cast<uintptr_t>(env.data());
-    return verify_envelope(env) != nullptr;
+    return verify_envelope(env, /*prefix_precedes=*/true) != nullptr;
   });
   EXPECT_EQ(addr % 8, 4u);
   EXPECT_EQ(d.copied_bytes(), bytes.size());

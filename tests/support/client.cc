@@ -276,7 +276,7 @@ bool Client::fill(int timeout_ms) {
 
 std::optional<Incoming> Client::pop_frame() {
   for (;;) {
-    auto bytes = reader_.next();
+    auto bytes = reader_.next(/*with_prefix=*/true);
     if (!bytes) {
       if (reader_.broken() && !closed_) {
         ADD_FAILURE() << "server sent a length prefix above 64 MiB";
@@ -284,7 +284,7 @@ std::optional<Incoming> Client::pop_frame() {
       }
       return std::nullopt;
     }
-    auto in = parse_envelope(*bytes);
+    auto in = parse_frame(*bytes);
     if (!in) {
       ++bad_frames_;
       std::string hex;
@@ -319,7 +319,7 @@ uint64_t Client::send(const std::string& method, const flatbuffers::FlatBufferBu
 
 void Client::send_with_id(uint64_t id, const std::string& method,
                           std::span<const uint8_t> payload) {
-  auto f = frame(envelope_bytes(parley::Kind::Request, id, method, payload));
+  auto f = native_frame(parley::Kind::Request, id, method, payload);
   write_all(f);
 }
 

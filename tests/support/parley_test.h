@@ -89,7 +89,8 @@ std::vector<uint8_t> hello_payload(uint16_t protocol = 1,
 // One received Envelope, owning its bytes. Copyable; envelope() points into
 // this object's own bytes.
 struct Incoming {
-  std::vector<uint8_t> bytes;  // the Envelope buffer, without length prefix
+  std::vector<uint8_t> bytes;  // the Envelope buffer, after prefix_bytes
+  size_t prefix_bytes = 0;     // 4 when bytes hold a native frame's prefix
   parley::Kind kind = parley::Kind::Request;
   uint64_t id = 0;
   std::string method;
@@ -113,6 +114,18 @@ struct Incoming {
 // when verification fails.
 std::optional<Incoming> parse_envelope(std::span<const uint8_t> envelope);
 
+// The same for a whole native frame, verified as a conforming client does it
+// (PROTOCOL.md §1: the frame is FinishSizePrefixed output, so alignment is
+// checked relative to the start of the length prefix).
+std::optional<Incoming> parse_frame(std::span<const uint8_t> frame);
+
+// A Request frame exactly as FinishSizePrefixed builds it (what parley's
+// clients send); frame(envelope_bytes(...)) builds the Finish-then-prefix
+// variant, which the server accepts too.
+std::vector<uint8_t> native_frame(parley::Kind kind, uint64_t id,
+                                  std::string_view method,
+                                  std::span<const uint8_t> payload = {});
+
 // A payload's root table of type T, verified with the given 4-character file
 // identifier (e.g. "PSYS"); nullptr when the payload is empty, not verifiable
 // or has another identifier. Valid while `in` lives.
@@ -134,7 +147,8 @@ class FrameReader {
   explicit FrameReader(uint32_t max_frame_bytes = 64u << 20)
       : max_(max_frame_bytes) {}
   void feed(std::span<const uint8_t> bytes);
-  std::optional<std::vector<uint8_t>> next();
+  // with_prefix keeps the 4-byte length in front (for parse_frame).
+  std::optional<std::vector<uint8_t>> next(bool with_prefix = false);
   // True after a length prefix above the maximum was seen (the stream is
   // then unusable).
   bool broken() const { return broken_; }

@@ -184,8 +184,8 @@ class FakeServer {
       ssize_t n = io_read(buf, sizeof buf);
       if (n <= 0) break;
       reader.feed({buf, static_cast<size_t>(n)});
-      while (auto bytes = reader.next()) {
-        auto in = parse_envelope(*bytes);
+      while (auto bytes = reader.next(/*with_prefix=*/true)) {
+        auto in = parse_frame(*bytes);
         if (!in) continue;
         ++requests_;
         if (in->method == "test.events") {
@@ -199,7 +199,7 @@ class FakeServer {
           break;
         }
         std::vector<uint8_t> reply(in->payload().begin(), in->payload().end());
-        io_write(frame(envelope_bytes(parley::Kind::Response, in->id, in->method, reply)));
+        io_write(native_frame(parley::Kind::Response, in->id, in->method, reply));
       }
     }
     if (ssl) {

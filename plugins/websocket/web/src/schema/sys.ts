@@ -1,0 +1,3 @@
+// Generated parley.sys classes (protocol/sys.fbs).
+export { Hello } from '@gen/parley/sys/hello';
+export { Welcome } from '@gen/parley/sys/welcome';
