@@ -20,7 +20,16 @@ jobs="${PARLEY_JOBS:-$(nproc)}"
 # Release at -O2 (as Debian builds its own packages) rather than CMake's -O3:
 # g++ 12 at -O3 reports false positives (-Wrestrict inside std::string's
 # operator+, GCC bug 105651) that -Werror would turn into a failed build.
-cmake -S . -B "$build_dir" -G Ninja \
+# The browser client (plugins/websocket/web) is bundled with npm packages at
+# build time; without Node.js the server builds and runs without it.
+web=-DPARLEY_BUILD_WEB=OFF
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
+  web=-DPARLEY_BUILD_WEB=ON
+else
+  echo "build: node/npm not found; building without the web client"
+fi
+
+cmake -S . -B "$build_dir" -G Ninja "$web" \
   -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
   -DPARLEY_WERROR=ON "$@"

@@ -12,10 +12,15 @@ PARLEY_DEPS=(
   openssl
 )
 
-# Prints the packages of PARLEY_DEPS that dpkg does not report as installed.
+# Only the test suite needs these: the TLS policy scan (scripts/tls-scan.sh).
+# The browser test installs chromium itself when it runs.
+PARLEY_TEST_DEPS=(sslscan testssl.sh)
+
+# Prints the packages of PARLEY_DEPS (and of any extra names given) that
+# dpkg does not report as installed.
 parley_missing_deps() {
   local pkg
-  for pkg in "${PARLEY_DEPS[@]}"; do
+  for pkg in "${PARLEY_DEPS[@]}" "$@"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
       echo "$pkg"
     fi
@@ -26,7 +31,7 @@ parley_missing_deps() {
 # calls apt-get directly, otherwise through sudo when sudo exists.
 parley_install_deps() {
   local missing
-  missing=$(parley_missing_deps | tr '\n' ' ')
+  missing=$(parley_missing_deps "$@" | tr '\n' ' ')
   if [[ -z "${missing// /}" ]]; then
     echo "deps: all ${#PARLEY_DEPS[@]} packages present"
     return 0

@@ -7,9 +7,6 @@
 # build-fuzz/crashes/<target>/ — add it to tests/fuzz/corpus/<target>/ as a
 # regression input once fixed).
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. scripts/fuzz.sh 30 frame config
-# Environment: PARLEY_FUZZ_SKIP_MISALIGNED=1 makes fuzz_frame skip frames
-# that only verify without alignment checks (a known kernel finding, see
-# docs/security.md), so it can look for other bugs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -7,4 +7,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/build.sh build
-exec build/bin/parleyd --config config/parley.yaml "$@"
+web=()
+if [[ -f build/share/parley/web/index.html ]]; then
+  web=(--set plugins.websocket.config.static_dir=build/share/parley/web)
+  echo "start: web client at http://127.0.0.1:8080/"
+fi
+exec build/bin/parleyd --config config/parley.yaml "${web[@]}" "$@"

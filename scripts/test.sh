@@ -6,6 +6,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=scripts/deps.sh
+source scripts/deps.sh
+parley_install_deps "${PARLEY_TEST_DEPS[@]}"
 scripts/build.sh build
 
 log=build/ctest.log

@@ -93,10 +93,10 @@ fi
 # ("OpenSSL version does not support compression"); testssl's CRIME_TLS
 # check below decides then.
 if grep -qiE '^Compression enabled' "$work/sslscan.txt"; then fail "sslscan: TLS compression enabled"; fi
-# Key exchange groups: finite-field DHE groups are not ECDHE. Reported, not
-# failed: the cipher policy is what the issue fixes; see docs/security.md.
+# Key exchange groups: only elliptic curves (X25519, P-256, P-384); a
+# finite-field DHE group is not ECDHE.
 ff=$(grep -E '^TLSv1\.[23] .*ffdhe' "$work/sslscan.txt" | awk '{print $1":"$4}' | tr '\n' ' ')
-[[ -z $ff ]] || echo "WARN: finite-field DHE key exchange groups offered: $ff"
+[[ -z $ff ]] || fail "sslscan: finite-field DHE key exchange groups offered: $ff"
 
 # ------------------------------------------------------------ testssl ----
 echo "== testssl"
