@@ -21,7 +21,12 @@
 #   mosquitto     Eclipse Mosquitto 2.0, plaintext MQTT, default config
 #                 (Debian mosquitto; driver bench/peers/mosquitto_fanout.cc
 #                 on libmosquitto-dev; QoS 1 publish, QoS 0 subscriptions)
-# Not yet driven: Django Channels (see bench/README.md).
+#   django-channels  Daphne + Django Channels 4 + channels-redis (a Redis
+#                 7 on the same core), plaintext WebSocket (Debian
+#                 python3-django-channels python3-daphne python3-channels-redis
+#                 python3-websockets; app bench/peers/channels_app, driver
+#                 bench/peers/channels_fanout.py under /usr/bin/python3).
+#                 Its server CPU is Daphne's plus Redis's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
@@ -67,7 +72,12 @@ if [ -x /usr/sbin/mosquitto ] && [ -x "$build/bin/parley-peer-mosquitto" ]; then
 else
   echo "note: mosquitto skipped (needs Debian mosquitto and libmosquitto-dev, then a rebuild)" >&2
 fi
-echo "note: Django Channels not driven yet" >&2
+if command -v redis-server > /dev/null &&
+   /usr/bin/python3 -c 'import daphne, channels, channels_redis, websockets' 2> /dev/null; then
+  servers+=(django-channels)
+else
+  echo "note: django-channels skipped (needs redis-server python3-django-channels python3-daphne python3-channels-redis python3-websockets)" >&2
+fi
 
 run_parley() {  # durability
   local data
@@ -108,6 +118,26 @@ run_mosquitto() {
   wait "$pid" 2> /dev/null || true
 }
 
+run_channels() {
+  local rport=$((20000 + RANDOM % 20000)) dport=$((40000 + RANDOM % 20000)) rpid dpid
+  taskset -c "$server_cpu" redis-server --port "$rport" --bind 127.0.0.1 --save '' \
+    --appendonly no --daemonize no > /dev/null 2>&1 &
+  rpid=$!
+  (cd "$here/peers" && BENCH_REDIS_PORT=$rport PYTHONPATH=. PYTHONDONTWRITEBYTECODE=1 exec taskset -c "$server_cpu" \
+    /usr/bin/python3 -m daphne -v 0 -b 127.0.0.1 -p "$dport" channels_app.asgi:application \
+    > /dev/null 2>&1) &
+  dpid=$!
+  for _ in $(seq 1 50); do
+    (exec 3<> "/dev/tcp/127.0.0.1/$dport") 2> /dev/null && break
+    sleep 0.2
+  done
+  "${pin_load[@]}" /usr/bin/python3 "$here/peers/channels_fanout.py" --server "127.0.0.1:$dport" \
+    --members "$members" --size "$size" --duration "$duration" --server-pid "$dpid,$rpid" \
+    --json 2> /dev/null || true
+  kill "$dpid" "$rpid" 2> /dev/null || true
+  wait "$dpid" "$rpid" 2> /dev/null || true
+}
+
 results="$out/results.jsonl"
 : > "$results"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -119,6 +149,7 @@ for r in $(seq 1 "$rounds"); do
       parley-async) line=$(run_parley async) ;;
       redis) line=$(run_redis) ;;
       mosquitto) line=$(run_mosquitto) ;;
+      django-channels) line=$(run_channels) ;;
     esac
     if [ -z "$line" ]; then
       echo "  $s printed nothing" >&2
