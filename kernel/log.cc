@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include <parley/util/json.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -22,28 +24,6 @@ const char* level_name(Level level) {
     case Level::Error: return "error";
   }
   return "info";
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
 }
 
 std::string timestamp() {
@@ -88,10 +68,10 @@ void write(Level level, std::string_view component, uint64_t conn_id,
   if (g_json) {
     line += "{\"ts\":\"" + timestamp() + "\",\"level\":\"" + level_name(level) +
             "\",\"component\":";
-    append_json_string(line, component);
+    util::append_json_string(line, component);
     if (conn_id != 0) line += ",\"conn\":" + std::to_string(conn_id);
     line += ",\"msg\":";
-    append_json_string(line, message);
+    util::append_json_string(line, message);
     line += "}\n";
   } else {
     line += timestamp();

@@ -86,7 +86,9 @@ void RoomsPlugin::start_send(RoomEntry& e, Deferred d, std::string client_msg_id
     RoomEntry* e = rooms_.peek(ps.room_id);
     if (!e) return;  // cannot happen: a room with queued sends is pinned
     e->sequencer.resolve(token, duplicate);
-    pump(ps.room_id);
+    // A copy: pump() may destroy this PendingSend (take_pending) while it
+    // still uses the room id (found by tests/crash: ECORRUPT "stored message").
+    pump(std::string(ps.room_id));
   }));
 }
 

@@ -27,6 +27,10 @@ struct HttpRequest {
   // Header names lower-cased, values trimmed of optional whitespace, in
   // arrival order.
   std::vector<std::pair<std::string, std::string>> headers;
+  // Filled by the session, not the head parser: the Content-Length body
+  // (read up to Settings::max_body_bytes) and the client's "ip:port".
+  std::string body;
+  std::string peer;
 
   // The first header with that (lower-case) name.
   std::optional<std::string_view> header(std::string_view lower_name) const;

@@ -170,6 +170,10 @@ void Session::on_plaintext(std::string_view bytes) {
     leftover_ = std::move(leftover);
     return on_request_head(p.request);
   }
+  if (state_ == State::Body) {
+    leftover_.append(bytes);
+    return on_body_bytes();
+  }
   if (!ws_ || state_ == State::Closed || state_ == State::Responding) return;
   in_.append(bytes);
   in_recv_ = true;
@@ -181,9 +185,27 @@ void Session::on_plaintext(std::string_view bytes) {
 
 void Session::on_request_head(const HttpRequest& req) {
   if (shared_->self) api().metric_add(shared_->m_http, 1);
-  if (req.header("transfer-encoding") ||
-      (req.header("content-length") && *req.header("content-length") != "0"))
+  if (req.header("transfer-encoding"))
+    return respond_http(
+        {411, "text/plain; charset=utf-8", "chunked bodies are not accepted: send Content-Length\n", ""});
+  size_t body_len = 0;
+  if (std::count_if(req.headers.begin(), req.headers.end(),
+                    [](const auto& h) { return h.first == "content-length"; }) > 1)
+    return respond_http({400, "text/plain; charset=utf-8", "duplicate Content-Length\n", ""});
+  if (auto cl = req.header("content-length")) {
+    // Digits only (no sign, no list); bounded before any byte is buffered.
+    if (cl->empty() || cl->size() > 18 ||
+        !std::all_of(cl->begin(), cl->end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return respond_http({400, "text/plain; charset=utf-8", "malformed Content-Length\n", ""});
+    body_len = static_cast<size_t>(std::stoull(std::string(*cl)));
+  }
+  if (body_len > 0 && req.path == shared_->settings.path)
     return respond_http({400, "text/plain; charset=utf-8", "request bodies are not accepted\n", ""});
+  if (body_len > shared_->settings.max_body_bytes)
+    return respond_http({413, "application/json",
+                         "{\"status\": \"InvalidArgument\", \"error\": \"request body larger than " +
+                             std::to_string(shared_->settings.max_body_bytes) + " bytes\"}\n",
+                         ""});
   if (req.path == shared_->settings.path) {
     UpgradeCheck c = check_upgrade(req, shared_->origins);
     if (c.status != 101) {
@@ -193,8 +215,25 @@ void Session::on_request_head(const HttpRequest& req) {
     }
     return upgrade(c.accept);
   }
-  if (!leftover_.empty())  // pipelining is not offered
+  body_req_ = req;
+  body_req_.peer = peer_;
+  body_len_ = body_len;
+  state_ = State::Body;
+  on_body_bytes();
+}
+
+void Session::on_body_bytes() {
+  if (leftover_.size() < body_len_) return;  // more to come (bounded by max_body_bytes)
+  if (leftover_.size() > body_len_)  // pipelining is not offered
     return respond_http({400, "text/plain; charset=utf-8", "unexpected bytes after the request\n", ""});
+  body_req_.body = std::move(leftover_);
+  leftover_.clear();
+  HttpRequest req = std::move(body_req_);
+  body_req_ = HttpRequest{};
+  dispatch(req);
+}
+
+void Session::dispatch(const HttpRequest& req) {
   state_ = State::Responding;
   close_started_ms_ = uv_now(shared_->loop);
   std::weak_ptr<Shared> weak = shared_;
@@ -406,6 +445,7 @@ void Session::on_tick() {
   const Settings& st = shared_->settings;
   switch (state_) {
     case State::Http:
+    case State::Body:
       if (now - opened_ms_ >= st.handshake_timeout_ms) {
         if (tls_ && !tls_->handshake_done()) return close_now();
         respond_http({408, "text/plain; charset=utf-8", "request timeout\n", ""});

@@ -38,7 +38,7 @@ class Session {
   void wslay_message(const wslay_event_on_msg_recv_arg* arg);
 
  private:
-  enum class State { Http, Responding, WebSocket, Closing, Closed };
+  enum class State { Http, Body, Responding, WebSocket, Closing, Closed };
 
   explicit Session(std::shared_ptr<Shared> shared);
   ~Session();
@@ -46,6 +46,9 @@ class Session {
   void on_read(std::string_view bytes);
   void on_plaintext(std::string_view bytes);
   void on_request_head(const HttpRequest& req);
+  // Reads a Content-Length body into body_req_, then dispatches it.
+  void on_body_bytes();
+  void dispatch(const HttpRequest& req);
   void respond_http(const HttpResponse& res);
   void upgrade(const std::string& accept);
   void on_tick();
@@ -82,6 +85,8 @@ class Session {
   bool in_recv_ = false;
   bool shutdown_sent_ = false;   // FIN queued: lingering until EOF
   std::string leftover_;         // bytes after the request head
+  HttpRequest body_req_;         // State::Body: the request whose body is arriving
+  size_t body_len_ = 0;          // its Content-Length
   uint16_t close_code_ = 0;      // a close we decided on (sent after queued data)
   std::string close_text_;
   bool close_queued_ = false;

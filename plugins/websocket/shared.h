@@ -31,6 +31,7 @@ struct Settings {
   uint64_t close_timeout_ms = 2000;      // wait for the peer's close frame, then drop TCP
   std::string static_dir;                // canonical; "" = no static files
   uint64_t max_static_file_bytes = 16u << 20;
+  uint64_t max_body_bytes = 1u << 20;    // HTTP request bodies (Content-Length only); 413 above
 };
 
 struct Shared {

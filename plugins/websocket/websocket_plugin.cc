@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "http_service.h"
 #include "session.h"
 #include "shared.h"
 #include "static_files.h"
@@ -17,6 +18,7 @@ class WebSocketPlugin : public parley::Plugin {
  public:
   static constexpr const char* kName = "websocket";
   static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kProvides[] = {PARLEY_HTTP_SERVICE, nullptr};
 
   ~WebSocketPlugin() override { stop(); }
 
@@ -24,7 +26,7 @@ class WebSocketPlugin : public parley::Plugin {
     cfg.declare_keys({"address", "port", "cert", "key", "path", "allowed_origins",
                       "max_frame_bytes", "ping_interval_ms", "handshake_timeout_ms",
                       "idle_timeout_ms", "close_timeout_ms", "static_dir", "max_header_bytes",
-                      "max_headers", "max_request_line_bytes"});
+                      "max_headers", "max_request_line_bytes", "max_body_bytes"});
     shared_ = std::make_shared<Shared>();
     shared_->self = self();
     shared_->loop = static_cast<uv_loop_t*>(api().loop());
@@ -35,6 +37,7 @@ class WebSocketPlugin : public parley::Plugin {
     shared_->m_refused = counter("refused_total", "HTTP requests or upgrades refused with 4xx").id();
     shared_->m_http = counter("http_requests_total", "HTTP request heads parsed").id();
     listen();
+    export_service(PARLEY_HTTP_SERVICE, PARLEY_HTTP_SERVICE_V1, http_service(shared_));
   }
 
  private:
@@ -53,6 +56,8 @@ class WebSocketPlugin : public parley::Plugin {
         static_cast<uint64_t>(cfg.integer("handshake_timeout_ms", 10000, 1, 3600000));
     s.idle_timeout_ms = static_cast<uint64_t>(cfg.integer("idle_timeout_ms", 120000, 1, 86400000));
     s.close_timeout_ms = static_cast<uint64_t>(cfg.integer("close_timeout_ms", 2000, 1, 600000));
+    s.max_body_bytes =
+        static_cast<uint64_t>(cfg.integer("max_body_bytes", 1 << 20, 0, int64_t{1} << 30));
     HttpLimits& l = shared_->limits;
     l.max_header_bytes = static_cast<size_t>(cfg.integer("max_header_bytes", 8192, 256, 1 << 20));
     l.max_headers = static_cast<size_t>(cfg.integer("max_headers", 64, 4, 1024));

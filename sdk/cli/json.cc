@@ -1,30 +1,10 @@
 #include "json.h"
 
-#include <cstdio>
+#include <parley/util/json.hpp>
 
 namespace parley::cli {
 
-std::string json_quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string json_quote(const std::string& s) { return util::json_quote(s); }
 
 void JsonObject::key(const std::string& k) {
   if (!body_.empty()) body_ += ",";
