@@ -104,13 +104,13 @@ void ReceiptsPlugin::handle_get(Request& req, span<const uint8_t> payload) {
     return req.error(PARLEY_STATUS_INVALID_ARGUMENT, "room_id must be a canonical UUID");
   with_membership(req.defer(), room, [this, room](Deferred& d, uint64_t) {
     const RoomState* r = state_.find_room(room);
-    if (r && r->receipts_loaded) return reply_receipts(d, room);
+    if (r && r->receipts_loaded) return reply_receipts_when_durable(std::move(d), room);
     load_room_receipts(room, [this, d, room](int st) mutable {
       if (st != 0) {
         d.error(storage_error_status(st), std::string("loading receipts: ") + parley_strerror(st));
         return;
       }
-      reply_receipts(d, room);
+      reply_receipts_when_durable(std::move(d), room);
     });
   });
 }
@@ -119,8 +119,12 @@ void ReceiptsPlugin::handle_unread(Request& req, span<const uint8_t>) {
   auto start = std::chrono::steady_clock::now();
   std::string user(req.user());
   const UserState* u = state_.find_user(user);
-  if (u && u->index == IndexState::Loaded && u->receipts_loaded)
-    return reply_unread(&req, nullptr, start);  // the hot path: memory only
+  if (u && u->index == IndexState::Loaded && u->receipts_loaded) {
+    // The hot path: memory only, unless one of the user's receipts is
+    // still on its way to storage.
+    if (state_.pending_batches_of_user(user).empty()) return reply_unread(&req, nullptr, start);
+    return reply_unread_when_durable(req.defer(), start);
+  }
   // First request of this user since start: learn their rooms and receipts.
   struct Gather {
     int left = 2;
@@ -137,7 +141,7 @@ void ReceiptsPlugin::handle_unread(Request& req, span<const uint8_t>) {
                  std::string("loading unread counts: ") + parley_strerror(g->status));
       return;
     }
-    reply_unread(nullptr, &g->d, start);
+    reply_unread_when_durable(std::move(g->d), start);
   };
   load_user_index(user, one_done);
   load_user_receipts(user, one_done);
@@ -173,25 +177,28 @@ void ReceiptsPlugin::on_message_stored(const std::string& room_id, const std::st
   state_.observe_message(room_id, seq, created_at);
   // Sending a message means the sender has read the room up to it: their
   // own messages never count as unread. The implicit mark goes through the
-  // same coalesced commits, with nobody waiting for it.
+  // same coalesced commits, with nobody waiting for it; a get or unread
+  // sent after the rooms.send Response waits for it (read-your-writes).
+  // It is recorded in memory at once, even before the room's stored
+  // receipts are loaded (the load merges into it), so no concurrent load
+  // can lose or lower it and a failed load leaves it for the next one.
   auto sender_read = [this, room_id, sender, seq] {
     if (state_.receipt_known(room_id, sender)) {
       if (state_.mark(room_id, sender, MarkKind::Read, seq, util::now_ms()) != 0) maybe_flush();
       return;
     }
-    load_room_receipts(room_id, [this, room_id, sender, seq](int st) {
-      if (st == 0 && state_.mark(room_id, sender, MarkKind::Read, seq, util::now_ms()) != 0)
-        maybe_flush();
-    });
+    state_.mark_before_load(room_id, sender, MarkKind::Read, seq, util::now_ms());
+    load_room_receipts(room_id, [](int) {});  // the load flushes what it settles
   };
   const RoomState* r = state_.find_room(room_id);
   if (r && r->info_known) return sender_read();
-  // A room not seen yet: learn its members (for the event) first.
+  // A room not seen yet: learn its members (for the event) first. The mark
+  // is kept even if the rooms service cannot answer.
   rooms_.get_room(room_id,
                   guarded([this, room_id, sender_read](int st, const parley_room_info* info) {
-                    if (st != 0 || !info) return;
-                    state_.observe_room_ids(room_id, info->last_seq, info->last_activity,
-                                            info->member_user_ids, info->member_count);
+                    if (st == 0 && info)
+                      state_.observe_room_ids(room_id, info->last_seq, info->last_activity,
+                                              info->member_user_ids, info->member_count);
                     sender_read();
                   }));
 }
@@ -213,8 +220,38 @@ void ReceiptsPlugin::apply_mark(Deferred d, const std::string& room_id, MarkKind
     d.reply();  // already durable: nothing moves
     return;
   }
-  waiters_[batch].push_back(std::move(d));
+  waiters_[batch].push_back([d = std::move(d)](int st) mutable {
+    if (st == 0)
+      d.reply();
+    else
+      d.error(storage_error_status(st), std::string("storing the receipt: ") + parley_strerror(st));
+  });
   maybe_flush();
+}
+
+void ReceiptsPlugin::after_batches(const std::vector<uint64_t>& ids, std::function<void()> fn) {
+  auto left = std::make_shared<size_t>(ids.size());
+  auto then = std::make_shared<std::function<void()>>(std::move(fn));
+  for (uint64_t id : ids)
+    waiters_[id].push_back([left, then](int) {
+      if (--*left == 0) (*then)();
+    });
+  // A dirty receipt waits for the open batch: make sure a flush comes.
+  maybe_flush();
+}
+
+void ReceiptsPlugin::reply_receipts_when_durable(Deferred d, const std::string& room_id) {
+  std::vector<uint64_t> ids = state_.pending_batches_of(room_id, d.user());
+  if (ids.empty()) return reply_receipts(d, room_id);
+  after_batches(ids, [this, d = std::move(d), room_id]() mutable { reply_receipts(d, room_id); });
+}
+
+void ReceiptsPlugin::reply_unread_when_durable(Deferred d,
+                                               std::chrono::steady_clock::time_point start) {
+  std::vector<uint64_t> ids = state_.pending_batches_of_user(d.user());
+  if (ids.empty()) return reply_unread(nullptr, &d, start);
+  after_batches(ids,
+                [this, d = std::move(d), start]() mutable { reply_unread(nullptr, &d, start); });
 }
 
 void ReceiptsPlugin::reply_receipts(Deferred& d, const std::string& room_id) {

@@ -60,6 +60,17 @@ class ReceiptsPlugin : public Plugin {
   void apply_mark(Deferred d, const std::string& room_id, MarkKind kind, uint64_t seq);
   void reply_receipts(Deferred& d, const std::string& room_id);
   void reply_unread(Request* req, Deferred* d, std::chrono::steady_clock::time_point start);
+  // Read-your-writes for get and unread: answers once what is pending now
+  // for the caller's own receipts shown (their marks, their implicit read
+  // of their own messages) is durable, so the answer still shows durable
+  // watermarks only (§7) yet includes every mark of theirs accepted before
+  // the request. Waits for the batches pending now only (at most
+  // coalesce_ms + one commit): later marks never delay it, and other
+  // members' pending marks never do.
+  void reply_receipts_when_durable(Deferred d, const std::string& room_id);
+  void reply_unread_when_durable(Deferred d, std::chrono::steady_clock::time_point start);
+  // Calls fn once every batch in ids has completed (committed or failed).
+  void after_batches(const std::vector<uint64_t>& ids, std::function<void()> fn);
 
   // ---- loading (each runs at most one storage read per key at a time)
   void load_room_receipts(const std::string& room_id, Done done);
@@ -90,8 +101,9 @@ class ReceiptsPlugin : public Plugin {
   FlushPolicy policy_;
   Timer window_timer_;
 
-  // Requests waiting for a batch to be durable, by batch id.
-  std::unordered_map<uint64_t, std::vector<Deferred>> waiters_;
+  // Callers waiting for a batch to complete, by batch id (called with the
+  // commit status after the state has taken it in).
+  std::unordered_map<uint64_t, std::vector<Done>> waiters_;
   // Callers waiting for a load already on its way, by room or user id.
   std::unordered_map<std::string, std::vector<Done>> room_loads_, user_loads_, index_loads_;
 

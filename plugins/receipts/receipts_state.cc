@@ -129,22 +129,48 @@ void ReceiptState::load_receipt(const std::string& room_id, const std::string& u
                                 const Watermark& w) {
   RoomState& r = rooms_[room_id];
   auto [it, inserted] = r.receipts.try_emplace(user_id);
-  if (!inserted) return;
-  it->second.durable = w;
-  it->second.pending = w;
+  if (inserted) {
+    it->second.durable = w;
+    it->second.pending = w;
+    return;
+  }
+  if (!it->second.stored_known) settle_loaded(room_id, user_id, it->second, w);
+}
+
+void ReceiptState::settle_loaded(const std::string& room_id, const std::string& user_id,
+                                 MemberReceipt& m, const Watermark& stored) {
+  m.stored_known = true;
+  m.durable = stored;
+  m.pending = merge(stored, m.pending);
+  if (moved(m.durable, m.pending) && !m.dirty) {
+    m.dirty = true;
+    dirty_.emplace_back(room_id, user_id);
+  }
 }
 
 void ReceiptState::room_receipts_loaded(const std::string& room_id) {
-  rooms_[room_id].receipts_loaded = true;
+  RoomState& r = rooms_[room_id];
+  r.receipts_loaded = true;
+  for (auto& [user, m] : r.receipts)
+    if (!m.stored_known) settle_loaded(room_id, user, m, Watermark{});
 }
 
 void ReceiptState::user_receipts_loaded(const std::string& user_id) {
   users_[user_id].receipts_loaded = true;
+  for (auto& [room_id, r] : rooms_) {
+    auto it = r.receipts.find(user_id);
+    if (it != r.receipts.end() && !it->second.stored_known)
+      settle_loaded(room_id, user_id, it->second, Watermark{});
+  }
 }
 
 bool ReceiptState::receipt_known(const std::string& room_id, const std::string& user_id) const {
   const RoomState* r = find_room(room_id);
-  if (r && (r->receipts_loaded || r->receipts.count(user_id))) return true;
+  if (r && r->receipts_loaded) return true;
+  if (r) {
+    auto it = r->receipts.find(user_id);
+    if (it != r->receipts.end() && it->second.stored_known) return true;
+  }
   const UserState* u = find_user(user_id);
   return u && u->receipts_loaded;
 }
@@ -174,6 +200,14 @@ uint64_t ReceiptState::mark(const std::string& room_id, const std::string& user_
     dirty_.emplace_back(room_id, user_id);
   }
   return open_batch_;
+}
+
+void ReceiptState::mark_before_load(const std::string& room_id, const std::string& user_id,
+                                    MarkKind kind, uint64_t seq, uint64_t now) {
+  auto [it, inserted] = rooms_[room_id].receipts.try_emplace(user_id);
+  MemberReceipt& m = it->second;
+  if (inserted) m.stored_known = false;
+  m.pending = apply_mark(m.pending, kind, seq, now);
 }
 
 Batch ReceiptState::take_batch() {
@@ -211,6 +245,45 @@ void ReceiptState::commit_failed(const Batch& b) {
     if (m->last_batch == b.id) m->last_batch = 0;
     if (!m->dirty && m->last_batch == 0) m->pending = m->durable;
   }
+}
+
+// ------------------------------------------------------ read-your-writes ---
+
+uint64_t ReceiptState::pending_batch(const MemberReceipt& m) const {
+  if (!m.stored_known || !moved(m.durable, m.pending)) return 0;
+  return m.dirty ? open_batch_ : m.last_batch;
+}
+
+namespace {
+std::vector<uint64_t> distinct(std::vector<uint64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+}  // namespace
+
+std::vector<uint64_t> ReceiptState::pending_batches_of_user(const std::string& user_id) const {
+  std::vector<uint64_t> ids;
+  const UserState* u = find_user(user_id);
+  if (!u) return ids;
+  for (const std::string& room_id : u->rooms) {
+    auto it = rooms_.find(room_id);
+    if (it == rooms_.end()) continue;
+    auto rc = it->second.receipts.find(user_id);
+    if (rc == it->second.receipts.end()) continue;
+    if (uint64_t b = pending_batch(rc->second)) ids.push_back(b);
+  }
+  return distinct(std::move(ids));
+}
+
+std::vector<uint64_t> ReceiptState::pending_batches_of(const std::string& room_id,
+                                                       const std::string& user_id) const {
+  const RoomState* r = find_room(room_id);
+  if (!r) return {};
+  auto it = r->receipts.find(user_id);
+  if (it == r->receipts.end()) return {};
+  uint64_t b = pending_batch(it->second);
+  return b ? std::vector<uint64_t>{b} : std::vector<uint64_t>{};
 }
 
 // --------------------------------------------------------------- unread ---

@@ -29,6 +29,10 @@ struct MemberReceipt {
   Watermark pending;        // newest accepted; >= durable field-wise
   bool dirty = false;       // pending is not yet in any batch
   uint64_t last_batch = 0;  // newest in-flight batch holding this receipt
+  // False for a sender's implicit read noted before the stored receipt was
+  // loaded: `durable` is not known yet and the receipt cannot be written;
+  // the load merges into it (see mark_before_load).
+  bool stored_known = true;
 };
 
 struct RoomState {
@@ -98,10 +102,14 @@ class ReceiptState {
   void index_load_failed(const std::string& user_id);
 
   // ---- stored receipts
-  // A receipt read from storage. Ignored when memory already has the
-  // receipt: memory is never older than storage (every write goes through
-  // this state).
+  // A receipt read from storage. Ignored when memory already knows the
+  // stored receipt: memory is never older than storage (every write goes
+  // through this state). Merged into a receipt noted by mark_before_load
+  // (which becomes dirty when it is ahead of storage): a load never drops
+  // nor lowers a mark.
   void load_receipt(const std::string& room_id, const std::string& user_id, const Watermark& w);
+  // Every stored receipt of the room (of the user) was loaded: receipts
+  // noted before the load and absent from storage start from zero.
   void room_receipts_loaded(const std::string& room_id);
   void user_receipts_loaded(const std::string& user_id);
   // Whether the stored receipt of (room, user) is known to memory.
@@ -116,6 +124,12 @@ class ReceiptState {
   // it durable (the open batch, or one in flight).
   uint64_t mark(const std::string& room_id, const std::string& user_id, MarkKind kind, uint64_t seq,
                 uint64_t now);
+  // A mark of a receipt whose stored value is not known yet (the sender's
+  // implicit read arriving before the room's receipts are loaded): kept in
+  // memory at once, so no concurrent load can lose it, and written once a
+  // load of the room or the user has merged the stored value into it.
+  void mark_before_load(const std::string& room_id, const std::string& user_id, MarkKind kind,
+                        uint64_t seq, uint64_t now);
   bool has_dirty() const { return !dirty_.empty(); }
   size_t dirty_count() const { return dirty_.size(); }
   uint64_t open_batch_id() const { return open_batch_; }
@@ -128,6 +142,15 @@ class ReceiptState {
   // watermark (their marks were answered with an error).
   void commit_failed(const Batch& b);
 
+  // ---- read-your-writes
+  // The batches whose commit makes durable what is pending now for the
+  // user's own receipts in their rooms (pending_batches_of_user) or in one
+  // room (pending_batches_of): the open batch for a dirty receipt, the
+  // in-flight one otherwise. Empty when everything is durable.
+  std::vector<uint64_t> pending_batches_of_user(const std::string& user_id) const;
+  std::vector<uint64_t> pending_batches_of(const std::string& room_id,
+                                           const std::string& user_id) const;
+
   // ---- unread
   // One row per room of the user (index and user receipts loaded), newest
   // activity first.
@@ -139,6 +162,10 @@ class ReceiptState {
  private:
   MemberReceipt* find_receipt(const std::string& room_id, const std::string& user_id);
   void note_membership(const std::string& user_id, const std::string& room_id, bool member);
+  // A receipt noted before its load becomes known with `stored` as durable.
+  void settle_loaded(const std::string& room_id, const std::string& user_id, MemberReceipt& m,
+                     const Watermark& stored);
+  uint64_t pending_batch(const MemberReceipt& m) const;
 
   std::unordered_map<std::string, RoomState> rooms_;
   std::unordered_map<std::string, UserState> users_;

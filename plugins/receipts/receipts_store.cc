@@ -43,6 +43,7 @@ void ReceiptsPlugin::load_room_receipts(const std::string& room_id, Done done) {
           state_.room_receipts_loaded(room_id);
         }
         finish(room_loads_, room_id, st);
+        maybe_flush();  // implicit reads noted before the load may be dirty now
       }));
 }
 
@@ -61,6 +62,7 @@ void ReceiptsPlugin::load_user_receipts(const std::string& user_id, Done done) {
           state_.user_receipts_loaded(user_id);
         }
         finish(user_loads_, user_id, st);
+        maybe_flush();  // implicit reads noted before the load may be dirty now
       }));
 }
 
@@ -125,18 +127,16 @@ void ReceiptsPlugin::flush() {
 
 void ReceiptsPlugin::on_committed(const Batch& batch, int status) {
   policy_.flush_finished();
-  std::vector<Deferred> waiters;
+  std::vector<Done> waiters;
   if (auto node = waiters_.extract(batch.id); !node.empty()) waiters = std::move(node.mapped());
   if (status == 0) {
     std::vector<ReceiptRef> moved = state_.commit_succeeded(batch);
-    for (Deferred& d : waiters) d.reply();
+    for (Done& w : waiters) w(0);
     for (const ReceiptRef& r : moved) announce(r);
   } else {
     state_.commit_failed(batch);
     warn("receipts batch of %zu failed: %s", batch.entries.size(), parley_strerror(status));
-    for (Deferred& d : waiters)
-      d.error(storage_error_status(status),
-              std::string("storing the receipt: ") + parley_strerror(status));
+    for (Done& w : waiters) w(status);
   }
   maybe_flush();
 }

@@ -209,6 +209,63 @@ TEST(ReceiptsState, ReceiptKnownThroughRoomOrUserLoad) {
   EXPECT_TRUE(s.receipt_known(kRoom, kBob));
 }
 
+// The sender's implicit read noted before the room's receipts are loaded:
+// the load merges into it, never drops or lowers it (regression for the
+// implicit read racing a concurrent load).
+TEST(ReceiptsState, ImplicitReadBeforeLoadSurvivesTheLoadAndIsWritten) {
+  ReceiptState s;
+  s.observe_room(kRoom, 9, 1, {kAlice, kBob});
+  s.mark_before_load(kRoom, kBob, MarkKind::Read, 7, 100);
+  EXPECT_FALSE(s.receipt_known(kRoom, kBob));  // explicit marks still load first
+  EXPECT_FALSE(s.has_dirty());                  // not writable before the stored value is known
+  // The scan answers an older stored value: merged, ahead of it, dirty.
+  s.load_receipt(kRoom, kBob, Watermark{3, 5, 50});
+  s.load_receipt(kRoom, kAlice, Watermark{2, 2, 40});
+  s.room_receipts_loaded(kRoom);
+  EXPECT_TRUE(s.receipt_known(kRoom, kBob));
+  EXPECT_EQ(s.durable(kRoom, kBob).read_seq, 3u);
+  EXPECT_EQ(s.pending_batches_of(kRoom, kBob), std::vector<uint64_t>{s.open_batch_id()});
+  EXPECT_TRUE(s.pending_batches_of(kRoom, kAlice).empty());
+  Batch b = s.take_batch();
+  ASSERT_EQ(b.entries.size(), 1u);
+  EXPECT_EQ(b.entries[0].user_id, kBob);
+  EXPECT_EQ(b.entries[0].value.read_seq, 7u);
+  EXPECT_EQ(b.entries[0].value.delivered_seq, 7u);
+  EXPECT_EQ(s.pending_batches_of(kRoom, kBob), std::vector<uint64_t>{b.id});
+  s.commit_succeeded(b);
+  EXPECT_EQ(s.durable(kRoom, kBob).read_seq, 7u);
+  EXPECT_TRUE(s.pending_batches_of(kRoom, kBob).empty());
+  // A second (stale) scan answer changes nothing any more.
+  s.load_receipt(kRoom, kBob, Watermark{3, 5, 50});
+  EXPECT_EQ(s.durable(kRoom, kBob).read_seq, 7u);
+}
+
+TEST(ReceiptsState, StoredReceiptAheadOfAnImplicitReadWins) {
+  ReceiptState s;
+  s.mark_before_load(kRoom, kBob, MarkKind::Read, 4, 100);
+  s.load_receipt(kRoom, kBob, Watermark{6, 8, 90});
+  s.room_receipts_loaded(kRoom);
+  EXPECT_EQ(s.durable(kRoom, kBob).read_seq, 6u);
+  EXPECT_FALSE(s.has_dirty());  // nothing to write: storage is ahead
+}
+
+TEST(ReceiptsState, ImplicitReadWithNoStoredReceiptSettlesOnUserLoad) {
+  ReceiptState s;
+  s.mark_before_load(kRoom, kBob, MarkKind::Read, 2, 100);
+  s.mark_before_load(kRoom2, kBob, MarkKind::Read, 5, 100);
+  s.index_load_started(kBob);
+  s.observe_room(kRoom, 2, 1, {kAlice, kBob});
+  s.observe_room(kRoom2, 5, 2, {kBob, kCarol});
+  s.index_loaded(kBob, {kRoom, kRoom2});
+  s.user_receipts_loaded(kBob);  // the scan found nothing stored
+  EXPECT_EQ(s.dirty_count(), 2u);
+  // unread waits for the open batch, then shows both reads.
+  EXPECT_EQ(s.pending_batches_of_user(kBob), std::vector<uint64_t>{s.open_batch_id()});
+  s.commit_succeeded(s.take_batch());
+  EXPECT_TRUE(s.pending_batches_of_user(kBob).empty());
+  for (const UnreadRow& r : s.unread_of(kBob)) EXPECT_EQ(r.unread, 0u) << *r.room_id;
+}
+
 // --------------------------------------------------------- user indexes ---
 
 std::vector<std::string> unread_rooms(const ReceiptState& s, const std::string& user) {
