@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& path = scratch_path();
   FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) return 0;
-  std::fwrite(data, 1, size, f);
+  if (size > 0) std::fwrite(data, 1, size, f);  // data may be null when empty
   std::fclose(f);
 
   parley::kernel::Config config;

@@ -244,7 +244,10 @@ TEST(Churn, ConnectDisconnectCyclesReturnFdsAndMemoryToBaseline) {
   std::printf("churn: %d cycles in %ld ms; server fds %d -> %d; RSS %ld KiB -> %ld KiB\n",
               kCycles, took, base_fds, fds, base_rss, rss);
   EXPECT_LE(fds, base_fds) << "file descriptors leaked";
+#if !defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine holds freed memory on purpose: RSS says nothing there.
   EXPECT_LT(rss - base_rss, 16 * 1024) << "memory grew by more than 16 MiB";
+#endif
   auto c = connect_hello(*server);
   ASSERT_TRUE(c);
   EXPECT_TRUE(c->call("sys.ping").ok());
