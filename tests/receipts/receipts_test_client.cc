@@ -1,15 +1,11 @@
 #include "receipts_test_client.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <cstdlib>
 
 namespace parley::test::receipts {
-
-namespace afb = parley::auth;
 
 ServerOptions server_options(const ServerSetup& setup) {
   ServerOptions o;
@@ -26,52 +22,6 @@ std::unique_ptr<ServerProcess> start_server(const ServerSetup& setup) {
   auto s = ServerProcess::start(server_options(setup), &error);
   EXPECT_TRUE(s) << error;
   return s;
-}
-
-std::unique_ptr<Client> connect(ServerProcess& server) {
-  std::string error;
-  auto c = Client::connect("127.0.0.1", server.port(), {}, &error);
-  EXPECT_TRUE(c) << error;
-  if (c) c->hello("receipts-test");
-  return c;
-}
-
-namespace {
-User register_user(Client& c, const std::string& name) {
-  // Unique across the processes of a parallel ctest run: pid + counter.
-  static std::atomic<int> counter{0};
-  char phone[32];
-  std::snprintf(phone, sizeof phone, "+2%05d%05d", static_cast<int>(getpid() % 100000),
-                counter.fetch_add(1));
-  flatbuffers::FlatBufferBuilder fbb;
-  fbb.Finish(afb::CreateRegisterDirect(fbb, phone, "correct horse battery", name.c_str()), "PAUT");
-  Incoming r = c.call("auth.register", fbb, 10000);
-  EXPECT_TRUE(r.ok()) << "auth.register: " << r.status << " " << r.error;
-  User u;
-  if (auto* s = payload_as<afb::Session>(r, "PAUT")) {
-    if (s->user() && s->user()->user_id()) u.id = s->user()->user_id()->str();
-    if (s->token()) u.token = s->token()->str();
-  }
-  EXPECT_FALSE(u.id.empty());
-  return u;
-}
-}  // namespace
-
-Device new_user(ServerProcess& server, const std::string& name) {
-  Device d;
-  d.client = connect(server);
-  if (d.client) d.user = register_user(*d.client, name);
-  return d;
-}
-
-std::unique_ptr<Client> second_device(ServerProcess& server, const User& u) {
-  auto c = connect(server);
-  if (!c) return c;
-  flatbuffers::FlatBufferBuilder fbb;
-  fbb.Finish(afb::CreateResumeDirect(fbb, u.token.c_str()), "PAUT");
-  Incoming r = c->call("auth.resume", fbb);
-  EXPECT_TRUE(r.ok()) << "auth.resume: " << r.status << " " << r.error;
-  return c;
 }
 
 // ----------------------------------------------------------------- rooms ---
@@ -221,7 +171,5 @@ double metric(Client& c, const std::string& series) {
   }
   return -1;
 }
-
-std::string unknown_id() { return "01900000-0000-7000-8000-000000000000"; }
 
 }  // namespace parley::test::receipts

@@ -14,6 +14,7 @@
 #include "parley/receipts_generated.h"
 #include "parley/rooms_generated.h"
 #include "parley_test.h"
+#include "rooms_test_client.h"
 
 namespace parley::test::receipts {
 
@@ -28,20 +29,14 @@ struct ServerSetup {
 ServerOptions server_options(const ServerSetup& setup = {});
 std::unique_ptr<ServerProcess> start_server(const ServerSetup& setup = {});
 
-struct User {
-  std::string id, token;
-};
-
-// A connected client after sys.hello (nullptr and a gtest failure if not).
-std::unique_ptr<Client> connect(ServerProcess& server);
-// A new connection of a new user (auth.register).
-struct Device {
-  User user;
-  std::unique_ptr<Client> client;
-};
-Device new_user(ServerProcess& server, const std::string& name = "user");
-// Another connection of an existing user (auth.resume).
-std::unique_ptr<Client> second_device(ServerProcess& server, const User& u);
+// Users and their connections: the rooms suite's helpers (connect after
+// sys.hello, auth.register on a new connection, auth.resume on another).
+using rooms::connect;
+using rooms::Device;
+using rooms::new_user;
+using rooms::second_device;
+using rooms::unknown_id;  // a room id that does not exist
+using rooms::User;
 
 // ---- rooms (ASSERT-style: failures are reported through gtest)
 // rooms.create with the given members; returns the room id ("" on failure).
@@ -85,8 +80,5 @@ std::optional<UnreadView> unread_of(const std::vector<UnreadView>& rows,
 // The value of a metric series line ("parley_receipts_commits_total"), or
 // -1 when absent.
 double metric(Client& c, const std::string& series);
-
-// A room id that does not exist.
-std::string unknown_id();
 
 }  // namespace parley::test::receipts
