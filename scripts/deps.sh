@@ -12,9 +12,10 @@ PARLEY_DEPS=(
   openssl
 )
 
-# Only the test suite needs these: the TLS policy scan (scripts/tls-scan.sh).
-# The browser test installs chromium itself when it runs.
-PARLEY_TEST_DEPS=(sslscan testssl.sh)
+# Only the test suite needs these: the TLS policy scan (scripts/tls-scan.sh)
+# and the fuzz smoke (scripts/fuzz.sh: clang 14 with libFuzzer and the
+# sanitizer runtimes). The browser test installs chromium itself when it runs.
+PARLEY_TEST_DEPS=(sslscan testssl.sh clang-14 libclang-rt-14-dev)
 
 # Prints the packages of PARLEY_DEPS (and of any extra names given) that
 # dpkg does not report as installed.
