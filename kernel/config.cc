@@ -241,7 +241,8 @@ bool load_limits(Validator& v, const YAML::Node& node, Limits* l) {
   if (!v.map(node, "limits")) return false;
   if (!v.known_keys(node, "limits",
                     {"max_frame_bytes", "max_inflight_requests",
-                     "max_pending_bytes", "max_connections"}))
+                     "max_pending_bytes", "max_pending_bytes_unauthenticated",
+                     "max_connections"}))
     return false;
   uint64_t x = 0;
   if (node["max_frame_bytes"]) {
@@ -255,6 +256,12 @@ bool load_limits(Validator& v, const YAML::Node& node, Limits* l) {
   if (node["max_pending_bytes"]) {
     if (!v.integer(node["max_pending_bytes"], "limits.max_pending_bytes", 1024, 1ull << 40, &x)) return false;
     l->max_pending_bytes = x;
+  }
+  if (node["max_pending_bytes_unauthenticated"]) {
+    if (!v.integer(node["max_pending_bytes_unauthenticated"],
+                   "limits.max_pending_bytes_unauthenticated", 1024, 1ull << 40, &x))
+      return false;
+    l->max_pending_bytes_unauthenticated = x;
   }
   if (node["max_connections"]) {
     if (!v.integer(node["max_connections"], "limits.max_connections", 1, 10000000, &x)) return false;

@@ -49,6 +49,16 @@ Connection::Connection(Server& server, ConnId id) : server_(server) {
   info_.id = id;
 }
 
+void Connection::clear_queue() {
+  out_bytes_ = 0;
+  // A burst's capacity is not kept by a connection that goes idle.
+  if (out_.capacity() > 16) {
+    std::vector<FramePtr>().swap(out_);
+  } else {
+    out_.clear();
+  }
+}
+
 void Connection::enqueue(const FramePtr& frame) {
   out_bytes_ += frame->bytes.size();
   out_.push_back(frame);
@@ -65,13 +75,9 @@ StreamConnection::StreamConnection(Server& server, ConnId id, SSL_CTX* ssl_ctx,
   timer_.data = this;
   open_handles_ = 2;
   if (ssl_ctx) {
-    ssl_ = SSL_new(ssl_ctx);
-    rbio_ = BIO_new(BIO_s_mem());
-    wbio_ = BIO_new(BIO_s_mem());
-    // Reading an empty memory BIO means "wait for more", not EOF.
-    BIO_set_mem_eof_return(rbio_, -1);
-    SSL_set_bio(ssl_, rbio_, wbio_);  // ssl_ owns both BIOs now
-    SSL_set_accept_state(ssl_);
+    // The SSL object (~9 KiB) is made when the first bytes arrive: silent
+    // connections (port scans, slowloris) cost only this object.
+    ssl_ctx_ = ssl_ctx;
     state_ = State::TlsHandshake;
     info_.transport = "tls";
   } else {
@@ -125,21 +131,37 @@ void StreamConnection::on_read(uv_stream_t* s, ssize_t nread,
 }
 
 void StreamConnection::on_bytes(const uint8_t* data, size_t len) {
-  if (!ssl_) {
+  if (!ssl_ctx_) {
     on_plaintext(data, len);
     return;
   }
-  BIO_write(rbio_, data, static_cast<int>(len));
+  if (!ssl_ && !make_ssl()) return;
+  // OpenSSL reads these bytes in place through tls_io_ during this call;
+  // whatever it needs across reads (a partial record) it keeps itself.
+  tls_io_.in = data;
+  tls_io_.in_len = len;
+  struct ClearInput {
+    TlsIo& io;
+    ~ClearInput() {
+      io.in = nullptr;
+      io.in_len = 0;
+    }
+  } clear_input{tls_io_};
   if (state_ == State::TlsHandshake && !drive_tls_handshake()) return;
   auto plain = server_.plain_buffer();
   while (state_ != State::Closing) {
+    size_t input_before = tls_io_.in_len;
     int n = SSL_read(ssl_, plain.data(), static_cast<int>(plain.size()));
     if (n > 0) {
       on_plaintext(plain.data(), static_cast<size_t>(n));
       continue;
     }
     int err = SSL_get_error(ssl_, n);
-    if (err == SSL_ERROR_WANT_READ) break;
+    // Done when the input is used up (or OpenSSL stopped taking it).
+    if (err == SSL_ERROR_WANT_READ) {
+      if (tls_io_.in_len > 0 && tls_io_.in_len < input_before) continue;
+      break;
+    }
     if (err == SSL_ERROR_ZERO_RETURN) {
       transport_gone("peer sent close_notify");
     } else {
@@ -150,6 +172,22 @@ void StreamConnection::on_bytes(const uint8_t* data, size_t len) {
   }
   // Session tickets, key updates, alerts.
   if (!closing_handles_) write_tls_output();
+}
+
+bool StreamConnection::make_ssl() {
+  ssl_ = SSL_new(ssl_ctx_);
+  BIO* bio = ssl_ ? new_tls_io_bio(&tls_io_) : nullptr;
+  if (!bio) {
+    std::string why = "cannot allocate TLS state: " + openssl_error_string();
+    log::write(log::Level::Warn, "conn", id(), why);
+    server_.on_transport_gone(*this, nullptr);
+    close_handles();
+    return false;
+  }
+  tls_io_.pool = &server_.cipher_pool();
+  SSL_set_bio(ssl_, bio, bio);  // one BIO both ways; ssl_ owns it now
+  SSL_set_accept_state(ssl_);
+  return true;
 }
 
 bool StreamConnection::drive_tls_handshake() {
@@ -179,14 +217,16 @@ bool StreamConnection::drive_tls_handshake() {
 }
 
 void StreamConnection::write_tls_output() {
-  size_t pending = BIO_ctrl_pending(wbio_);
-  if (pending == 0 || closing_handles_) return;
+  if (tls_io_.out.empty() || closing_handles_) {
+    // An idle connection keeps no ciphertext buffer, not even an empty one.
+    if (tls_io_.out.capacity() > 0) server_.cipher_pool().give_back(std::move(tls_io_.out));
+    return;
+  }
   auto* w = new WriteReq;
-  w->bytes.resize(pending);
-  int n = BIO_read(wbio_, w->bytes.data(), static_cast<int>(pending));
-  w->bytes.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  w->bytes.swap(tls_io_.out);  // the connection keeps no ciphertext buffer
   uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(w->bytes.data()), w->bytes.size());
   if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, on_write) != 0) {
+    server_.cipher_pool().give_back(std::move(w->bytes));
     delete w;
     transport_gone("write failed");
   }
@@ -194,10 +234,12 @@ void StreamConnection::write_tls_output() {
 
 void StreamConnection::flush() {
   if (out_.empty() || closing_handles_) return;
-  if (ssl_) {
+  if (!ssl_ctx_) {
+    write_plain();
+  } else if (ssl_ && SSL_is_init_finished(ssl_)) {
     write_encrypted();
   } else {
-    write_plain();
+    clear_queue();  // never in plaintext on a TLS listener
   }
 }
 
@@ -211,8 +253,7 @@ void StreamConnection::write_plain() {
                                f->bytes.size()));
     w->frames.push_back(std::move(f));
   }
-  out_.clear();
-  out_bytes_ = 0;
+  clear_queue();
   if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs.data(),
                bufs.size(), on_write) != 0) {
     delete w;
@@ -225,6 +266,14 @@ void StreamConnection::write_encrypted() {
   // each) in the loop's staging buffer, then hand all ciphertext to one
   // uv_write.
   auto staging = server_.staging_buffer();
+  // Room for all the ciphertext at once: each record adds at most 22 bytes
+  // in TLS 1.3 (header, content type, tag), 29 in TLS 1.2.
+  size_t room = tls_io_.out.size() + out_bytes_ + (out_bytes_ / staging.size() + 1) * 32;
+  if (tls_io_.out.capacity() == 0) {
+    tls_io_.out = server_.cipher_pool().take(room);
+  } else {
+    tls_io_.out.reserve(room);
+  }
   size_t used = 0;
   bool ok = true;
   auto seal = [&]() {
@@ -245,8 +294,7 @@ void StreamConnection::write_encrypted() {
     }
   }
   seal();
-  out_.clear();
-  out_bytes_ = 0;
+  clear_queue();
   if (!ok) {
     std::string why = "tls write failed: " + openssl_error_string();
     transport_gone(why.c_str());
@@ -258,6 +306,8 @@ void StreamConnection::write_encrypted() {
 void StreamConnection::on_write(uv_write_t* req, int status) {
   auto* w = reinterpret_cast<WriteReq*>(req);
   auto* self = static_cast<StreamConnection*>(req->handle->data);
+  // Plaintext writes have no bytes; give_back frees what it cannot keep.
+  self->server_.cipher_pool().give_back(std::move(w->bytes));
   delete w;
   if (status < 0 && status != UV_ECANCELED && !self->closing_handles_) {
     if (self->finishing_) {
@@ -405,9 +455,11 @@ uint64_t VirtualConnection::pending_bytes() const {
 }
 
 void VirtualConnection::flush() {
-  while (!out_.empty() && !gone_ && !closed_) {
-    FramePtr f = std::move(out_.front());
-    out_.pop_front();
+  // Frames are taken from the front one at a time; a close on the way
+  // clears the queue (then nothing here touches it again).
+  size_t taken = 0;
+  while (taken < out_.size() && !gone_ && !closed_) {
+    FramePtr f = std::move(out_[taken++]);
     out_bytes_ -= f->bytes.size();
     auto env = f->envelope();
     int64_t r = ops_.write(ud_, env.data(), env.size());
@@ -417,12 +469,17 @@ void VirtualConnection::flush() {
       return;
     }
     transport_pending_ = r;
-    if (static_cast<uint64_t>(r) > server_.limits().max_pending_bytes &&
+    if (static_cast<uint64_t>(r) > server_.pending_limit(*this) &&
         state_ != State::Closing) {
       server_.close_connection(*this, static_cast<uint16_t>(parley::Status::ResourceExhausted),
-                               "slow consumer: too much unsent output", Server::CloseMode::Abort);
+                               server_.slow_consumer_reason(*this), Server::CloseMode::Abort);
       return;
     }
+  }
+  if (taken >= out_.size()) {
+    clear_queue();
+  } else {
+    out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(taken));
   }
 }
 

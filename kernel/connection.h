@@ -1,6 +1,6 @@
 // One client connection of the connection layer. Two kinds share the session
-// logic in Server: StreamConnection (TCP, optionally TLS through OpenSSL
-// memory BIOs) and VirtualConnection (a plugin-provided transport, e.g. the
+// logic in Server: StreamConnection (TCP, optionally TLS through OpenSSL and
+// tls_bio.h) and VirtualConnection (a plugin-provided transport, e.g. the
 // WebSocket bridge, carrying Envelopes without the size prefix).
 //
 // Lifecycle, as libuv handles: init, use, close; memory is released only in
@@ -13,12 +13,13 @@
 #include <uv.h>
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core.h"
 #include "frame_decoder.h"
+#include "tls_bio.h"
 
 namespace parley::kernel {
 
@@ -40,6 +41,7 @@ class Connection {
 
   ConnId id() const { return info_.id; }
   ConnInfo& info() { return info_; }
+  const ConnInfo& info() const { return info_; }
   State state() const { return state_; }
   void set_state(State s) { state_ = s; }
   bool is_virtual() const { return virtual_; }
@@ -62,6 +64,9 @@ class Connection {
   virtual void on_session_open() {}
 
   uint32_t inflight = 0;    // unanswered Requests handed to the dispatcher
+  // Accepted past limits.max_connections: never enters the live table; gets
+  // sys.closing Unavailable once TLS is up, then closes.
+  bool refused = false;
   bool dirty = false;       // in the Server's flush list
   uint64_t last_rx_ms = 0;  // uv_now of the last frame received
   uint64_t opened_ms = 0;
@@ -71,8 +76,12 @@ class Connection {
   ConnInfo info_;
   State state_ = State::AwaitHello;
   bool virtual_ = false;
-  std::deque<FramePtr> out_;
+  // A vector, not a deque: an empty std::deque still holds ~600 bytes,
+  // an empty vector none (most connections are idle).
+  std::vector<FramePtr> out_;
   uint64_t out_bytes_ = 0;  // bytes of out_ not yet handed to the transport
+  // Empties out_ (everything was handed to the transport or dropped).
+  void clear_queue();
 };
 
 class StreamConnection final : public Connection {
@@ -103,6 +112,8 @@ class StreamConnection final : public Connection {
 
   void on_bytes(const uint8_t* data, size_t len);
   void on_plaintext(const uint8_t* data, size_t len);
+  // SSL_new + BIO; false (and the connection closed) when OpenSSL fails.
+  bool make_ssl();
   bool drive_tls_handshake();
   void write_tls_output();
   void write_plain();
@@ -114,9 +125,9 @@ class StreamConnection final : public Connection {
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
   uv_shutdown_t shutdown_req_{};
-  SSL* ssl_ = nullptr;
-  BIO* rbio_ = nullptr;  // network -> OpenSSL
-  BIO* wbio_ = nullptr;  // OpenSSL -> network
+  SSL_CTX* ssl_ctx_ = nullptr;  // null: plaintext listener
+  SSL* ssl_ = nullptr;          // made at the first bytes (make_ssl)
+  TlsIo tls_io_;                // ciphertext in (this read) and out (unsent)
   FrameDecoder decoder_;
   int open_handles_ = 0;
   bool finishing_ = false;

@@ -38,6 +38,10 @@ struct Limits {
   uint32_t max_frame_bytes = 1u << 20;
   uint32_t max_inflight_requests = 256;
   uint64_t max_pending_bytes = 8ull << 20;
+  // The same limit while no user is bound to the connection: a client that
+  // has not authenticated gets far less server memory (the smaller of the
+  // two applies).
+  uint64_t max_pending_bytes_unauthenticated = 64ull << 10;
   uint32_t max_connections = 10000;
   uint64_t handshake_ms = 10000;
   uint64_t idle_ms = 120000;

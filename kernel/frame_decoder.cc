@@ -7,9 +7,10 @@ namespace parley::kernel {
 namespace {
 
 constexpr size_t kPrefix = 4;
-// Past a frame this large, the internal buffer is released once the frame has
-// been delivered, so an idle connection does not keep a big allocation.
-constexpr size_t kKeepCapacity = 16 * 1024;
+// Past this capacity the internal buffer is released once its frame has been
+// delivered. Zero: an idle connection holds no decoder memory at all (split
+// frames are rare; one allocation each is cheap next to the reads).
+constexpr size_t kKeepCapacity = 0;
 
 uint32_t read_le32(const uint8_t* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 |

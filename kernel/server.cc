@@ -2,6 +2,7 @@
 
 #include <parley/sys_generated.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "envelope_codec.h"
@@ -136,11 +137,14 @@ void Server::accept(Listener& l) {
     c.close_handles();
     return;
   }
-  if (shutting_down_ || conns_.size() >= config_.limits.max_connections) {
-    // Refused before TLS: the client sees the connection close.
-    log::logf(log::Level::Warn, "conn", id, "refused peer=%s: %s", c.info().peer.c_str(),
-              shutting_down_ ? "shutting down" : "limits.max_connections reached");
+  if (shutting_down_) {
+    log::logf(log::Level::Warn, "conn", id, "refused peer=%s: shutting down",
+              c.info().peer.c_str());
     c.close_handles();
+    return;
+  }
+  if (conns_.size() >= config_.limits.max_connections) {
+    refuse(c);
     return;
   }
   conns_.emplace(id, std::move(closing_[id]));
@@ -151,7 +155,39 @@ void Server::accept(Listener& l) {
     dispatcher_->on_conn_opened(c.info());
 }
 
+void Server::refuse(StreamConnection& c) {
+  if (refusals_ >= kMaxRefusalsInFlight) {
+    log::logf(log::Level::Warn, "conn", c.id(),
+              "refused peer=%s: limits.max_connections reached; %u refusals in progress, "
+              "closed at once",
+              c.info().peer.c_str(), refusals_);
+    c.close_handles();
+    return;
+  }
+  ++refusals_;
+  c.refused = true;
+  log::logf(log::Level::Warn, "conn", c.id(),
+            "refused peer=%s: limits.max_connections reached (%zu connections)",
+            c.info().peer.c_str(), conns_.size());
+  // TLS first (bounded by timeouts.handshake_ms), so the client can read why.
+  if (c.state() != Connection::State::TlsHandshake) send_refusal(c);
+}
+
+void Server::send_refusal(Connection& c) {
+  static constexpr char kWhy[] =
+      "the server is at limits.max_connections; try again later";
+  log::logf(log::Level::Info, "conn", c.id(), "closing status=%s reason=\"%s\"",
+            status_name(to_u16(parley::Status::Unavailable)), kWhy);
+  c.enqueue(encode_closing(to_u16(parley::Status::Unavailable), kWhy));
+  c.set_state(Connection::State::Closing);
+  c.finish(std::min(config_.limits.drain_ms, kRefusalLingerMs), false);
+}
+
 void Server::on_tls_established(StreamConnection& c) {
+  if (c.refused) {
+    send_refusal(c);
+    return;
+  }
   c.set_state(Connection::State::AwaitHello);
   if (dispatcher_) dispatcher_->on_conn_opened(c.info());
 }
@@ -211,6 +247,10 @@ void Server::on_transport_gone(Connection& c, const char* why) {
 }
 
 void Server::on_released(Connection& c) {
+  if (c.refused) {
+    c.refused = false;
+    --refusals_;
+  }
   auto it = closing_.find(c.id());
   if (it != closing_.end()) {
     graveyard_.push_back(std::move(it->second));
@@ -330,11 +370,28 @@ void Server::on_hello(Connection& c, uint64_t id,
 
 // -------------------------------------------------------------- output ---
 
+uint64_t Server::pending_limit(const Connection& c) const {
+  const Limits& l = config_.limits;
+  if (!c.info().user_id.empty()) return l.max_pending_bytes;
+  return std::min(l.max_pending_bytes, l.max_pending_bytes_unauthenticated);
+}
+
+std::string Server::slow_consumer_reason(const Connection& c) const {
+  const Limits& l = config_.limits;
+  bool unauthenticated = c.info().user_id.empty() &&
+                         l.max_pending_bytes_unauthenticated < l.max_pending_bytes;
+  return unauthenticated
+             ? "slow consumer: more than limits.max_pending_bytes_unauthenticated (" +
+                   std::to_string(l.max_pending_bytes_unauthenticated) +
+                   ") unsent before authentication"
+             : "slow consumer: more than limits.max_pending_bytes (" +
+                   std::to_string(l.max_pending_bytes) + ") unsent";
+}
+
 bool Server::enqueue(Connection& c, const FramePtr& frame) {
   c.enqueue(frame);
-  if (c.pending_bytes() > config_.limits.max_pending_bytes) {
-    close_connection(c, to_u16(parley::Status::ResourceExhausted),
-                     "slow consumer: more than limits.max_pending_bytes unsent",
+  if (c.pending_bytes() > pending_limit(c)) {
+    close_connection(c, to_u16(parley::Status::ResourceExhausted), slow_consumer_reason(c),
                      CloseMode::Abort);
     return false;
   }
@@ -374,10 +431,8 @@ void Server::flush_all() {
                 static_cast<unsigned long long>(c.queued_bytes()));
     }
     c.flush();
-    if (c.state() != Connection::State::Closing &&
-        c.pending_bytes() > config_.limits.max_pending_bytes) {
-      close_connection(c, to_u16(parley::Status::ResourceExhausted),
-                       "slow consumer: more than limits.max_pending_bytes unsent",
+    if (c.state() != Connection::State::Closing && c.pending_bytes() > pending_limit(c)) {
+      close_connection(c, to_u16(parley::Status::ResourceExhausted), slow_consumer_reason(c),
                        CloseMode::Abort);
     }
   }
@@ -467,8 +522,10 @@ int Server::feed(ConnId conn, std::span<const uint8_t> envelope) {
     return PARLEY_OK;
   }
   // FlatBuffers reads offsets in place: copy a buffer that is not 4-byte
-  // aligned (WebSocket payloads can start anywhere) to aligned memory.
-  if (reinterpret_cast<uintptr_t>(envelope.data()) % 4 != 0) {
+  // aligned (WebSocket payloads can start anywhere) to aligned memory. (An
+  // empty one has nothing to copy: memcpy to the empty vector's null data
+  // would be undefined; it fails verification as it is.)
+  if (!envelope.empty() && reinterpret_cast<uintptr_t>(envelope.data()) % 4 != 0) {
     std::vector<uint64_t> aligned((envelope.size() + 7) / 8);
     auto* start = reinterpret_cast<uint8_t*>(aligned.data());
     std::memcpy(start, envelope.data(), envelope.size());
@@ -517,6 +574,13 @@ void Server::shutdown(std::function<void()> done) {
                        CloseMode::Graceful);
     }
   }
+  // Refused connections (in their TLS handshake or lingering after
+  // sys.closing) would otherwise hold shutdown for their timeouts.
+  std::vector<StreamConnection*> refusing;
+  for (auto& [id, c] : closing_) {
+    if (c->refused) refusing.push_back(static_cast<StreamConnection*>(c.get()));
+  }
+  for (StreamConnection* c : refusing) c->close_handles();
   uv_timer_start(&drain_timer_, on_drain_timer, config_.limits.drain_ms, 0);
   // Completion is checked on the next pass, never inside this call.
   uv_idle_start(&flush_idle_, [](uv_idle_t*) {});

@@ -77,12 +77,25 @@ class Server final : public Core {
   void on_transport_gone(Connection& c, const char* why);
   // The connection's handles are closed; the Server frees it.
   void on_released(Connection& c);
+  // The most unsent output `c` may have: limits.max_pending_bytes, or the
+  // smaller unauthenticated limit while no user is bound.
+  uint64_t pending_limit(const Connection& c) const;
+  // The sys.closing message for a connection over its pending_limit.
+  std::string slow_consumer_reason(const Connection& c) const;
   std::span<uint8_t> read_buffer() { return {read_buf_.get(), kReadBufferBytes}; }
   std::span<uint8_t> plain_buffer() { return {plain_buf_.get(), kReadBufferBytes}; }
   std::span<uint8_t> staging_buffer() { return {staging_buf_.get(), kTlsRecordBytes}; }
+  // Ciphertext buffers for uv_write, reused across connections and writes.
+  CipherBufferPool& cipher_pool() { return cipher_pool_; }
 
  private:
   static constexpr size_t kReadBufferBytes = 64 * 1024;
+  // Connections past limits.max_connections that are still being refused
+  // politely (TLS handshake, then sys.closing). Beyond this many, further
+  // ones are closed at accept, so a flood costs bounded memory.
+  static constexpr uint32_t kMaxRefusalsInFlight = 64;
+  // How long a refused connection waits for the peer to read sys.closing.
+  static constexpr uint64_t kRefusalLingerMs = 2000;
   static constexpr size_t kTlsRecordBytes = 16 * 1024;
 
   struct Listener {
@@ -104,6 +117,9 @@ class Server final : public Core {
   static void on_drain_timer(uv_timer_t* t);
   bool start_listener(Listener& l, std::string* error);
   void accept(Listener& l);
+  // Past limits.max_connections: refuse politely (bounded) or close now.
+  void refuse(StreamConnection& c);
+  void send_refusal(Connection& c);
   Connection* live(ConnId id) const;
   bool enqueue(Connection& c, const FramePtr& frame);
   void mark_dirty(Connection& c);
@@ -123,6 +139,7 @@ class Server final : public Core {
   std::vector<std::unique_ptr<Listener>> listeners_;
   int open_listeners_ = 0;
   ConnId next_id_ = 1;
+  uint32_t refusals_ = 0;  // refused connections not yet released
   std::unordered_map<ConnId, std::unique_ptr<Connection>> conns_;    // live
   std::unordered_map<ConnId, std::unique_ptr<Connection>> closing_;  // ending
   std::vector<std::unique_ptr<Connection>> graveyard_;  // freed next pass
@@ -136,6 +153,7 @@ class Server final : public Core {
   bool shutdown_done_ = false;
   std::function<void()> on_shutdown_done_;
   std::unique_ptr<uint8_t[]> read_buf_, plain_buf_, staging_buf_;
+  CipherBufferPool cipher_pool_;
 };
 
 }  // namespace parley::kernel

@@ -165,6 +165,14 @@ SSL_CTX* make_server_tls_context(const TlsConfig& tls, std::string* error) {
   // context id so a resumed session stays on this server's settings.
   static const unsigned char kSidCtx[] = "parleyd";
   SSL_CTX_set_session_id_context(ctx, kSidCtx, sizeof kSidCtx - 1);
+  // One TLS 1.3 ticket per handshake instead of OpenSSL's two: each costs
+  // an encryption and a record (~15 us of the ~225 us a full handshake
+  // takes here); a client that resumes gets a fresh one each time.
+  SSL_CTX_set_num_tickets(ctx, 1);
+  // No server-side session cache: tickets already resume TLS 1.2 and 1.3
+  // statelessly, and the cache would keep up to 20k sessions (~1 KiB each)
+  // for TLS 1.2 clients and take a lock per handshake.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
   if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert.c_str()) != 1)
     return fail("loading certificate " + tls.cert);

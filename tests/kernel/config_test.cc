@@ -84,6 +84,7 @@ TEST_F(ConfigTest, EmptyFileGivesDefaults) {
   EXPECT_EQ(config_.limits.max_frame_bytes, 1u << 20);
   EXPECT_EQ(config_.limits.max_inflight_requests, 256u);
   EXPECT_EQ(config_.limits.max_pending_bytes, 8ull << 20);
+  EXPECT_EQ(config_.limits.max_pending_bytes_unauthenticated, 64ull << 10);
   EXPECT_EQ(config_.limits.drain_ms, 5000u);
   EXPECT_TRUE(config_.plugins.IsMap());
   EXPECT_TRUE(std::filesystem::path(config_.data_dir).is_absolute());
@@ -129,6 +130,15 @@ TEST_F(ConfigTest, SetWithoutEqualsIsAnError) {
 TEST_F(ConfigTest, OutOfRangeNamesFileLineAndKey) {
   EXPECT_FALSE(load("data_dir: /d\nlimits:\n  max_frame_bytes: 12\n"));
   EXPECT_EQ(error_, path_ + ":3: limits.max_frame_bytes: expected an integer between 64 and 67108864");
+}
+
+TEST_F(ConfigTest, UnauthenticatedPendingLimitIsValidated) {
+  ASSERT_TRUE(load("data_dir: /d\nlimits:\n  max_pending_bytes_unauthenticated: 4096\n"))
+      << error_;
+  EXPECT_EQ(config_.limits.max_pending_bytes_unauthenticated, 4096u);
+  EXPECT_FALSE(load("data_dir: /d\nlimits:\n  max_pending_bytes_unauthenticated: 100\n"));
+  EXPECT_EQ(error_, path_ + ":3: limits.max_pending_bytes_unauthenticated: expected an integer "
+                            "between 1024 and 1099511627776");
 }
 
 TEST_F(ConfigTest, WrongTypeNamesFileLineAndKey) {

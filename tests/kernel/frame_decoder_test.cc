@@ -186,6 +186,21 @@ TEST(FrameDecoder, MisalignedFramesAreCopiedToAlignedMemory) {
 namespace parley::kernel {
 namespace {
 
+TEST(FrameDecoder, NoBufferIsKeptAfterASplitFrame) {
+  // Idle connections must not hold decoder memory after a frame that
+  // arrived in pieces.
+  FrameDecoder d(1 << 20);
+  std::vector<uint8_t> frame = {12, 0, 0, 0, 8, 0, 0, 0, 'P', 'R', 'L', 'Y', 0, 0, 0, 0};
+  int frames = 0;
+  auto sink = [&](std::span<const uint8_t>) { return ++frames > 0; };
+  d.feed({frame.data(), 6}, sink);
+  EXPECT_GT(d.capacity(), 0u);
+  d.feed({frame.data() + 6, frame.size() - 6}, sink);
+  EXPECT_EQ(frames, 1);
+  EXPECT_EQ(d.buffered(), 0u);
+  EXPECT_EQ(d.capacity(), 0u);
+}
+
 TEST(FrameDecoder, AnnouncedBigFrameIsNotAllocatedUpFront) {
   FrameDecoder d(1 << 20);
   uint8_t prefix[6] = {0x00, 0x00, 0x10, 0x00, 1, 2};  // L = 1 MiB, 2 body bytes

@@ -1,12 +1,17 @@
 // TLS policy: 1.3 preferred, 1.2 accepted, 1.1 refused, ALPN parley/1
 // required when ALPN is offered, the development certificate; plus the
 // command line (--check-config, --version) and listener logging.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <vector>
 
 #include "parleyd_test_util.h"
 
@@ -74,6 +79,91 @@ TEST_F(Tls, AlpnListContainingParleyIsAccepted) {
   auto c = healthy(*server_, o);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->alpn_selected(), "parley/1");
+}
+
+// A raw OpenSSL client (the support Client does not expose sessions): one
+// TLS connection that says hello, remembering the tickets it received.
+struct TicketClient {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  std::vector<SSL_SESSION*> tickets;
+
+  explicit TicketClient(int max_version) {
+    static const unsigned char kAlpn[] = {8, 'p', 'a', 'r', 'l', 'e', 'y', '/', '1'};
+    SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof kAlpn);
+    SSL_CTX_set_max_proto_version(ctx, max_version);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_set_ex_data(ctx, 0, this);
+    SSL_CTX_sess_set_new_cb(ctx, [](SSL* ssl, SSL_SESSION* session) {
+      auto* self = static_cast<TicketClient*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), 0));
+      self->tickets.push_back(session);
+      return 1;  // keeps the reference
+    });
+  }
+  ~TicketClient() {
+    for (SSL_SESSION* t : tickets) SSL_SESSION_free(t);
+    SSL_CTX_free(ctx);
+  }
+
+  // Connects (resuming `resume` if given), sends sys.hello and reads its
+  // answer (TLS 1.3 tickets arrive before it). Returns whether the session
+  // was resumed; *ok false when anything failed.
+  bool session(int port, SSL_SESSION* resume, bool* ok) {
+    *ok = false;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd);
+      return false;
+    }
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (resume) SSL_set_session(ssl, resume);
+    bool reused = false;
+    if (SSL_connect(ssl) == 1) {
+      reused = SSL_session_reused(ssl) == 1;
+      auto hello = parley::test::native_frame(parley::Kind::Request, 1, "sys.hello",
+                                              parley::test::hello_payload());
+      parley::test::FrameReader reader;
+      if (SSL_write(ssl, hello.data(), static_cast<int>(hello.size())) > 0) {
+        uint8_t buf[4096];
+        int n;
+        while (!reader.next() && (n = SSL_read(ssl, buf, sizeof buf)) > 0) {
+          reader.feed({buf, static_cast<size_t>(n)});
+          if (reader.buffered() > 0 || n > 0) *ok = true;
+        }
+      }
+    }
+    SSL_shutdown(ssl);
+    SSL_free(ssl);
+    ::close(fd);
+    return reused;
+  }
+};
+
+TEST_F(Tls, Tls13ResumesWithTheOneTicketPerHandshake) {
+  TicketClient client(TLS1_3_VERSION);
+  bool ok = false;
+  EXPECT_FALSE(client.session(server_->port(), nullptr, &ok));
+  ASSERT_TRUE(ok);
+  // One ticket per full handshake (OpenSSL's default would be two).
+  ASSERT_EQ(client.tickets.size(), 1u);
+  EXPECT_TRUE(client.session(server_->port(), client.tickets.back(), &ok));
+  EXPECT_TRUE(ok);
+}
+
+TEST_F(Tls, Tls12ResumesWithATicketWithoutAServerCache) {
+  TicketClient client(TLS1_2_VERSION);
+  bool ok = false;
+  EXPECT_FALSE(client.session(server_->port(), nullptr, &ok));
+  ASSERT_TRUE(ok);
+  ASSERT_FALSE(client.tickets.empty());
+  EXPECT_TRUE(client.session(server_->port(), client.tickets.back(), &ok));
+  EXPECT_TRUE(ok);
 }
 
 TEST_F(Tls, DevCertificateIsGeneratedAndLogged) {
