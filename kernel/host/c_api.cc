@@ -135,7 +135,7 @@ int api_session_authenticate(parley_plugin* self, parley_conn_id conn, const cha
   const ConnInfo* c = find_conn(conn);
   if (!c) return PARLEY_ECLOSED;
   std::string peer = c->peer, transport = c->transport;
-  int rc = H()->core.set_user(conn, user_id);
+  int rc = H()->delivery.bind(conn, c->user_id, user_id);
   if (rc != 0) return rc;
   H()->events.fire(PARLEY_EV_AUTHENTICATED, conn, user_id, peer, transport);
   return 0;
@@ -148,7 +148,7 @@ int api_session_clear(parley_plugin* self, parley_conn_id conn) {
   const ConnInfo* c = find_conn(conn);
   if (!c) return PARLEY_ECLOSED;
   std::string previous = c->user_id, peer = c->peer, transport = c->transport;
-  int rc = H()->core.set_user(conn, "");
+  int rc = H()->delivery.bind(conn, previous, "");
   if (rc != 0) return rc;
   if (!previous.empty())
     H()->events.fire(PARLEY_EV_DEAUTHENTICATED, conn, previous, peer, transport);
@@ -184,11 +184,7 @@ int64_t api_send_event_to_users(const char* const* user_ids, size_t n, const cha
   if ((!user_ids && n) || !method || !*method || (!bytes && len)) return PARLEY_EINVAL;
   if (n == 0) return 0;
   auto frame = encode_event(method, std::span<const uint8_t>(bytes, len));  // encoded once
-  int64_t total = 0;
-  for (size_t i = 0; i < n; i++)
-    if (user_ids[i] && *user_ids[i])
-      total += static_cast<int64_t>(H()->core.queue_to_user(user_ids[i], frame, except_conn));
-  return total;
+  return H()->delivery.to_users(user_ids, n, frame, except_conn);
 }
 
 // --------------------------------------------------------------- events ---

@@ -17,6 +17,7 @@ std::atomic<Host*> g_current{nullptr};
 Host::Host(Core& c, const Config& cfg)
     : core(c),
       config(cfg),
+      delivery(c),
       queue(c.loop()),
       timers(c.loop()),
       work(c.loop()),

@@ -10,6 +10,7 @@
 
 #include "bus.h"
 #include "core.h"
+#include "delivery.h"
 #include "events.h"
 #include "loop_queue.h"
 #include "metrics.h"
@@ -39,6 +40,7 @@ class Host {
 
   Core& core;
   const Config& config;
+  Delivery delivery;
   Metrics metrics;
   LoopQueue queue;
   Timers timers;

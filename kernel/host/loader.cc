@@ -291,6 +291,7 @@ void continue_shutdown(Host& host) {
   // from here on); libraries unmap when the last timer's close callback has
   // dropped its reference.
   host.router.close_handles();
+  host.work.close_handles();
   host.queue.close();
 }
 

@@ -245,6 +245,7 @@ void Router::on_conn_opened(const ConnInfo& conn) {
 
 void Router::on_conn_closed(const ConnInfo& conn) {
   host_.metrics.add_value(m_conns_open_, -1);
+  host_.delivery.drop(conn.id, conn.user_id);
   // Deferred requests of this connection need no deadline any more: their
   // answers will be dropped.
   for (auto& [ptr, owned] : live_) {
