@@ -175,11 +175,18 @@ void Session::on_plaintext(std::string_view bytes) {
     return on_body_bytes();
   }
   if (!ws_ || state_ == State::Closed || state_ == State::Responding) return;
-  in_.append(bytes);
+  FrameValidator::Verdict v = frames_->feed(bytes);
+  in_.append(bytes.substr(0, v.forward));
+  if (!v.close_code) held_close_.append(bytes.substr(v.forward, v.accepted - v.forward));
   in_recv_ = true;
   int rc = wslay_event_recv(ws_);
   in_recv_ = false;
   if (rc != 0) return close_now();
+  if (v.close_code) {
+    log(*shared_, PARLEY_LOG_DEBUG, "failing %s: %s", peer_.c_str(), v.reason.c_str());
+    return fail_connection(v.close_code, v.reason);
+  }
+  if (v.close_complete) defer();  // the close goes to wslay after this pass's answers
   after_wslay();
 }
 
@@ -258,6 +265,7 @@ void Session::upgrade(const std::string& accept) {
   if (!shared_->self) return respond_http({503, "text/plain; charset=utf-8", "shutting down\n", ""});
   if (wslay_event_context_server_init(&ws_, &kWsCallbacks, this) != 0) return close_now();
   wslay_event_config_set_max_recv_msg_length(ws_, shared_->settings.max_frame_bytes);
+  frames_ = std::make_unique<FrameValidator>(shared_->settings.max_frame_bytes);
   send_plain(upgrade_response(accept));
   state_ = State::WebSocket;
   last_ping_ms_ = uv_now(shared_->loop);
@@ -338,7 +346,7 @@ void Session::pump() {
       close_started_ms_ = uv_now(shared_->loop);
     }
   }
-  if (!wslay_event_want_read(ws_) && !wslay_event_want_write(ws_)) close_when_flushed();
+  if (!wslay_event_want_read(ws_) && !wslay_event_want_write(ws_) && !deferred_) close_when_flushed();
 }
 
 void Session::fail(uint16_t code, std::string_view reason) {
@@ -353,6 +361,64 @@ void Session::fail(uint16_t code, std::string_view reason) {
     close_started_ms_ = uv_now(shared_->loop);
   }
   pump();
+}
+
+void Session::fail_connection(uint16_t code, std::string_view reason) {
+  if (state_ == State::Closed || !ws_) return;
+  wslay_event_shutdown_read(ws_);
+  in_.clear();
+  in_off_ = 0;
+  deferred_code_ = code;
+  deferred_reason_ = reason;
+  defer();
+  after_wslay();
+}
+
+void Session::defer() {
+  if (deferred_) return;
+  deferred_ = true;
+  Shared& sh = *shared_;
+  sh.deferred.push_back(id_);
+  if (!sh.deferred_timer && sh.self) {
+    // The timer's ud is the Shared: the host stops a plugin's timers before
+    // the plugin (which holds the Shared) goes away.
+    sh.deferred_timer = api().timer_start(
+        sh.self, 0, 0,
+        [](parley_timer_id, void* ud) {
+          auto* shared = static_cast<Shared*>(ud);
+          shared->deferred_timer = 0;
+          std::vector<uint64_t> ids = std::move(shared->deferred);
+          shared->deferred.clear();
+          for (uint64_t id : ids) {
+            auto it = shared->sessions.find(id);
+            if (it != shared->sessions.end()) it->second->run_deferred();
+          }
+        },
+        &sh);
+  }
+  if (!sh.deferred_timer) run_deferred();  // shutting down: no later pass
+}
+
+void Session::run_deferred() {
+  if (!deferred_) return;
+  deferred_ = false;
+  if (state_ == State::Closed || !ws_) return;
+  if (deferred_code_) {
+    // A close already decided on (a text message's 1003) stays; either way
+    // the connection ends once the close frame is out (nothing is read).
+    uint16_t code = deferred_code_;
+    deferred_code_ = 0;
+    held_close_.clear();
+    fail(code, deferred_reason_);
+  } else if (!held_close_.empty()) {
+    in_.append(held_close_);
+    held_close_.clear();
+    in_recv_ = true;
+    int rc = wslay_event_recv(ws_);
+    in_recv_ = false;
+    if (rc != 0) return close_now();
+  }
+  after_wslay();
 }
 
 void Session::end_virtual() {

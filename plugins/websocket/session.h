@@ -15,6 +15,7 @@
 
 #include <parley/plugin.h>
 
+#include "frame_validator.h"
 #include "shared.h"
 
 namespace parley::websocket {
@@ -58,6 +59,14 @@ class Session {
   // Queue a close frame, end the kernel connection, close after the peer
   // answers or close_timeout_ms.
   void fail(uint16_t code, std::string_view reason);
+  // RFC 6455 §7.1.7 "Fail the WebSocket Connection" on a protocol violation:
+  // stop reading (no later byte is processed, not even the peer's close),
+  // send the close frame, then close the TCP connection.
+  void fail_connection(uint16_t code, std::string_view reason);
+  // Runs run_deferred() after the kernel's end-of-pass flush (a 0 ms timer:
+  // timers run at the start of the next loop pass).
+  void defer();
+  void run_deferred();
   // Tell the kernel the transport is gone (once).
   void end_virtual();
   void after_wslay();
@@ -81,6 +90,14 @@ class Session {
   std::string in_;          // WebSocket bytes not yet consumed by wslay
   size_t in_off_ = 0;
   wslay_event_context_ptr ws_ = nullptr;
+  std::unique_ptr<FrameValidator> frames_;  // checks every byte before wslay
+  // Held until run_deferred(): a protocol failure's close code and reason,
+  // or the peer's close frame (wslay would answer it at once, ahead of the
+  // answers to the requests before it).
+  uint16_t deferred_code_ = 0;
+  std::string deferred_reason_;
+  std::string held_close_;
+  bool deferred_ = false;
   parley_conn_id conn_ = 0;
   bool in_recv_ = false;
   bool shutdown_sent_ = false;   // FIN queued: lingering until EOF

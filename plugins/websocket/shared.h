@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "handshake.h"
 #include "http_request.h"
@@ -44,6 +45,11 @@ struct Shared {
   HttpRouter router;
   std::unordered_map<uint64_t, Session*> sessions;
   uint64_t next_session = 1;
+  // Sessions waiting for the end of this loop pass (Session::defer): the
+  // kernel flushes the answers to the requests it was fed at the end of the
+  // pass, so a close frame decided on now goes out after them.
+  std::vector<uint64_t> deferred;
+  uint64_t deferred_timer = 0;  // parley_timer_id of the pending 0 ms timer
   // Metric ids (0 = not registered).
   uint64_t m_open = 0, m_upgrades = 0, m_refused = 0, m_http = 0;
 
