@@ -20,7 +20,12 @@ function(parley_plugin name)
   endif()
   target_link_libraries(${name} PRIVATE parley::sdk ${ARG_LIBS})
   # Plugins must not resolve symbols from the host executable by accident.
-  target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  # Except in the clang fuzz build (tests/fuzz, -DPARLEY_FUZZ=ON): there the
+  # sanitizer and coverage runtime lives only in the fuzz executable, which
+  # loads the plugins and exports those symbols to them.
+  if(NOT PARLEY_FUZZ)
+    target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  endif()
   # Export exactly the SDK entry points (sdk/cmake/parley_plugin.map).
   set(map ${PARLEY_PLUGIN_MAP})
   target_link_options(${name} PRIVATE -Wl,--version-script=${map})

@@ -67,8 +67,12 @@ void RoomsPlugin::init(const Config& cfg) {
       {"rooms.history", &RoomsPlugin::handle_history},
       {"rooms.typing", &RoomsPlugin::handle_typing},
   };
-  for (const auto& [name, h] : methods)
-    method(name, [this, h](Request& req, span<const uint8_t> p) { (this->*h)(req, p); });
+  // (No structured binding: clang 14, the fuzz build's compiler, cannot
+  // capture one in a lambda.)
+  for (const auto& m : methods) {
+    H h = m.second;
+    method(m.first, [this, h](Request& req, span<const uint8_t> p) { (this->*h)(req, p); });
+  }
 
   sends_total_ = counter("messages_stored_total", "Messages durably stored");
   deliveries_total_ =

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dispatch_input.h"
 #include "envelope_codec.h"
 #include "parley/auth_generated.h"
 #include "parley/rooms_generated.h"
@@ -119,5 +120,76 @@ int main(int argc, char** argv) {
   put("rooms", "utf8", std::string(1, '\x00') + "caf\xc3\xa9 \xf0\x9f\x98\x80");
   put("rooms", "utf8-bad", std::string(1, '\x00') + "\xed\xa0\x80\xc0\xaf");
   put("rooms", "history", std::string(1, '\x03') + std::string(24, '\x01') + room.room_id);
+  // dispatch: one session per seed (dispatch_input.h); selector bit 0 =
+  // authenticated as the setup user, bit 1 = no sys.hello.
+  {
+    using W = parley::fuzz::dispatch::SeedWriter;
+    using C = parley::fuzz::dispatch::Choice;
+    auto P = [](C c) { return W::pick(c); };
+    auto seed = [](const char* name, const W& w) { put("dispatch", name, w.bytes()); };
+    seed("auth-register", W(0).call("auth.register", P(C::FreshPhone) + P(C::Password) +
+                                                          W::text("Seed User")));
+    seed("auth-register-bad", W(0).call("auth.register", W::text("12345") +
+                                                              W::text("short") + P(C::Empty)));
+    seed("auth-login", W(0).call("auth.login", P(C::Phone) + P(C::Password)));
+    seed("auth-login-wrong", W(0).call("auth.login", P(C::Phone) + W::text("wrong-password")));
+    seed("auth-resume", W(0).call("auth.resume", P(C::Token)));
+    seed("auth-resume-bad", W(0).call("auth.resume", W::text("AAAAAAAAAAAAAAAAAAAAAA")));
+    seed("auth-refresh", W(0).call("auth.refresh", P(C::Refresh)));
+    seed("auth-logout", W(1).call("auth.logout", ""));
+    seed("auth-whoami", W(1).call("auth.whoami", ""));
+    seed("auth-find_user", W(1).call("auth.find_user", P(C::PeerPhone)));
+    seed("auth-update_profile", W(1).call("auth.update_profile", W::text("Renamed")));
+    seed("rooms-open_direct", W(1).call("rooms.open_direct", P(C::Peer)));
+    seed("rooms-create", W(1).call("rooms.create", W::text("team") + W::list({P(C::Peer)})));
+    seed("rooms-get", W(1).call("rooms.get", P(C::Room)));
+    seed("rooms-list", W(1).call("rooms.list", ""));
+    seed("rooms-add_members", W(1).call("rooms.create", W::text("g") + W::list({}))
+                                  .call("rooms.add_members", P(C::LastRoom) +
+                                                                 W::list({P(C::Peer)})));
+    seed("rooms-remove_member",
+         W(1).call("rooms.create", W::text("g") + W::list({P(C::Peer)}))
+             .call("rooms.remove_member", P(C::LastRoom) + P(C::Peer)));
+    seed("rooms-leave", W(1).call("rooms.create", W::text("g") + W::list({P(C::Peer)}))
+                            .call("rooms.leave", P(C::LastRoom)));
+    seed("rooms-send", W(1).call("rooms.send", P(C::Room) + P(C::FreshUuid) +
+                                                   W::text("hello \xc3\xa9")));
+    seed("rooms-send-pipelined", W(1).call("rooms.send", P(C::Room) + P(C::FreshUuid) +
+                                                             W::text("one"))
+                                     .call("rooms.send", P(C::Room) + P(C::FreshUuid) +
+                                                             W::text("two"), false)
+                                     .call("rooms.history", P(C::Room) + W::num(0) +
+                                                                W::num(0) + W::small(10), false));
+    seed("rooms-history", W(1).call("rooms.history", P(C::Room) + W::num(0) + W::num(0) +
+                                                         W::small(50)));
+    seed("rooms-typing", W(1).call("rooms.typing", P(C::Room) + W::flag(true)));
+    const std::string last_seq(1, '\x03');  // a ulong field: the last seq seen
+    seed("receipts-mark_delivered",
+         W(1).call("rooms.send", P(C::Room) + P(C::FreshUuid) + W::text("x"))
+             .call("receipts.mark_delivered", P(C::LastRoom) + last_seq));
+    seed("receipts-mark_read",
+         W(1).call("rooms.send", P(C::Room) + P(C::FreshUuid) + W::text("x"))
+             .call("receipts.mark_read", P(C::LastRoom) + last_seq)
+             .call("receipts.unread", ""));
+    seed("receipts-get", W(1).call("receipts.get", P(C::Room)));
+    seed("receipts-unread", W(1).call("receipts.unread", ""));
+    seed("echo-say", W(0).call("echo.say", W::text("hi")));
+    seed("sys-ping", W(0).raw("sys.ping", ""));
+    seed("sys-hello-again", W(0).raw("sys.hello", ""));
+    seed("unknown-method", W(1).raw("rooms.nope", "x"));
+    seed("unauthenticated", W(0).call("rooms.list", ""));
+    seed("hangup-inflight", W(1 | 4).call("rooms.send", P(C::Room) + P(C::FreshUuid) +
+                                                            W::text("bye"))
+                                .call("receipts.mark_read", P(C::Room) + last_seq, false)
+                                .call("auth.logout", "", false));
+    seed("before-hello", W(2).call("echo.say", W::text("hi")));
+    // A virtual connection gets the Envelope without prefix, aligned to its
+    // own start.
+    auto f = parley::kernel::encode_frame(parley::Kind::Request, 7, "echo.say", 0, "", {},
+                                          parley::kernel::FrameLayout::Standalone);
+    auto span = f->envelope();
+    std::string env(span.begin(), span.end());
+    if (env.find('\xff') == std::string::npos) seed("raw-envelope", W(0).envelope(env));
+  }
   return 0;
 }
