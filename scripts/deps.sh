@@ -14,8 +14,10 @@ PARLEY_DEPS=(
 
 # Only the test suite needs these: the TLS policy scan (scripts/tls-scan.sh)
 # and the fuzz smoke (scripts/fuzz.sh: clang 14 with libFuzzer and the
-# sanitizer runtimes). The browser test installs chromium itself when it runs.
-PARLEY_TEST_DEPS=(sslscan testssl.sh clang-14 libclang-rt-14-dev)
+# sanitizer runtimes), and nft, ip and tc for the network-fault tests
+# (tests/netfault).
+# The browser test installs chromium itself when it runs.
+PARLEY_TEST_DEPS=(sslscan testssl.sh clang-14 libclang-rt-14-dev nftables iproute2)
 
 # Prints the packages of PARLEY_DEPS (and of any extra names given) that
 # dpkg does not report as installed.

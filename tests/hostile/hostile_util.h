@@ -59,29 +59,35 @@ std::vector<uint8_t> payload(const char* ident, Build build) {
   return parley::test::bytes_of(fbb);
 }
 
-// N clients, each registered with a room of its own, sending rooms.send and
-// sys.ping in a loop on their own threads until stop(). Any non-Ok answer,
-// timeout or close counts as an error.
+// `count` healthy clients, authenticated, in rooms of four (each room's
+// members exchange messages), driven round-robin by `threads` threads:
+// every round each client sends a rooms.send (every other round also a
+// sys.ping), waits for the answers, and reads the other members' messages.
+// Any non-Ok answer, timeout, close, unverifiable frame or rooms.message
+// out of seq order counts as an error.
 class HealthyClients {
  public:
-  HealthyClients(const ServerProcess& server, int count);
+  HealthyClients(const ServerProcess& server, int count, int threads = 4);
   ~HealthyClients();
   // Stops the threads; returns the number of errors seen. Also EXPECTs that
-  // every client completed some requests.
+  // every client completed requests and received its room's messages.
   int stop();
   uint64_t requests() const { return requests_.load(); }
+  uint64_t events() const { return events_.load(); }
   // Errors as text (the first few).
   std::string errors_text() const;
 
  private:
-  void run(int index);
+  struct Member;
+  void run(int thread_index, int first, int count);
+  void note_error(const std::string& what);
   const ServerProcess& server_;
   std::atomic<bool> stop_{false};
   std::atomic<int> errors_{0};
   std::atomic<int> ready_{0};
-  std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> requests_{0}, events_{0};
   std::vector<std::thread> threads_;
-  std::vector<uint64_t> per_client_;
+  std::vector<uint64_t> sent_per_client_, events_per_client_;
   mutable std::mutex mu_;
   std::vector<std::string> error_text_;
 };
