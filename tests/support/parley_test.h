@@ -267,6 +267,18 @@ int run_program(const std::string& path, const std::vector<std::string>& args,
                 std::string* output, int timeout_ms = 10000,
                 const std::vector<std::string>& env = {});
 
+// A self-signed ECDSA P-256 certificate for CN=localhost, made with the
+// openssl command line in its own TempDir (for listeners that take a cert
+// and key, e.g. the WebSocket bridge's wss). `ok` is false and `output`
+// says why when openssl failed.
+struct SelfSignedCert {
+  SelfSignedCert();
+  TempDir dir{"parley-test-cert"};
+  std::string cert = dir.path() + "/cert.pem", key = dir.path() + "/key.pem";
+  std::string output;
+  bool ok = false;
+};
+
 // ---------------------------------------------------------------- client ---
 
 struct ClientOptions {

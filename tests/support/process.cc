@@ -161,4 +161,11 @@ int ServerProcess::run_to_exit(const std::vector<std::string>& args,
   return run_program(parleyd_path(), args, output, timeout_ms);
 }
 
+SelfSignedCert::SelfSignedCert() {
+  ok = run_program("/usr/bin/openssl",
+                   {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert},
+                   &output) == 0;
+}
+
 }  // namespace parley::test

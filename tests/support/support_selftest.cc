@@ -285,22 +285,6 @@ TEST(ClientPlain, ConnectToClosedPortFails) {
   EXPECT_NE(error.find("connect"), std::string::npos) << error;
 }
 
-// A self-signed pair made with the openssl command line, once per binary.
-struct TestCert {
-  TempDir dir{"parley-selftest-cert"};
-  std::string cert = dir.path() + "/cert.pem", key = dir.path() + "/key.pem";
-  bool ok = false;
-  TestCert() {
-    std::string out;
-    ok = run_program("/usr/bin/openssl",
-                     {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                      "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out",
-                      cert},
-                     &out) == 0;
-    if (!ok) ADD_FAILURE() << out;
-  }
-};
-
 int select_parley_alpn(SSL*, const unsigned char** out, unsigned char* outlen,
                        const unsigned char* in, unsigned int inlen, void*) {
   static const unsigned char want[] = {8, 'p', 'a', 'r', 'l', 'e', 'y', '/', '1'};
@@ -313,8 +297,8 @@ int select_parley_alpn(SSL*, const unsigned char** out, unsigned char* outlen,
 }
 
 TEST(ClientTls, HandshakeNegotiatesAlpnAndTls13) {
-  TestCert cert;
-  ASSERT_TRUE(cert.ok);
+  SelfSignedCert cert;
+  ASSERT_TRUE(cert.ok) << cert.output;
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   ASSERT_EQ(SSL_CTX_use_certificate_file(ctx, cert.cert.c_str(), SSL_FILETYPE_PEM), 1);
   ASSERT_EQ(SSL_CTX_use_PrivateKey_file(ctx, cert.key.c_str(), SSL_FILETYPE_PEM), 1);

@@ -52,15 +52,9 @@ TEST(WebSocketConformance, AutobahnStyleCases) { run_cases("", false); }
 // The same cases through the bridge's TLS channel (records split frames
 // differently; the close and FIN go through SSL_write).
 TEST(WebSocketConformance, AutobahnStyleCasesOverTls) {
-  TempDir certs("parley-ws-conf-cert");
-  std::string cert = certs.path() + "/cert.pem", key = certs.path() + "/key.pem", out;
-  int rc = run_program("/usr/bin/openssl",
-                       {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", key, "-out",
-                        cert},
-                       &out);
-  ASSERT_EQ(rc, 0) << out;
-  run_cases("    cert: '" + cert + "'\n    key: '" + key + "'\n", true);
+  SelfSignedCert tls;
+  ASSERT_TRUE(tls.ok) << tls.output;
+  run_cases("    cert: '" + tls.cert + "'\n    key: '" + tls.key + "'\n", true);
 }
 
 }  // namespace

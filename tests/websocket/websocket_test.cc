@@ -274,15 +274,9 @@ TEST(WebSocketBridge, BrowserThatStopsReadingIsDisconnected) {
 }
 
 TEST(WebSocketBridge, SecureWebSocketWithCertAndKey) {
-  TempDir certs("parley-ws-cert");
-  std::string cert = certs.path() + "/cert.pem", key = certs.path() + "/key.pem", out;
-  int rc = run_program("/usr/bin/openssl",
-                       {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", key, "-out",
-                        cert},
-                       &out);
-  ASSERT_EQ(rc, 0) << out;
-  auto b = start_bridge({}, "    cert: '" + cert + "'\n    key: '" + key + "'\n");
+  SelfSignedCert tls;
+  ASSERT_TRUE(tls.ok) << tls.output;
+  auto b = start_bridge({}, "    cert: '" + tls.cert + "'\n    key: '" + tls.key + "'\n");
   ASSERT_TRUE(b);
   EXPECT_NE(b->server->log().find("name=websocket"), std::string::npos);
   EXPECT_NE(b->server->log().find("tls=on"), std::string::npos);
